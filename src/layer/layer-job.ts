@@ -1,0 +1,134 @@
+import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
+import { type Digest, Digester } from "../digest/digest.ts";
+import { imageError } from "../errors.ts";
+import type { Compression } from "../oci/media-types.ts";
+import { createDecoder, type Decoder, sniffCompression } from "./decompress.ts";
+import { currentIdentity, type Identity } from "./extract-metadata.ts";
+import { LayerWriter } from "./extract-writer.ts";
+import { fsFailure } from "./fs-failure.ts";
+import { removeLayerDirectory } from "./remove-layer.ts";
+import { TarReader } from "./tar-reader.ts";
+import type { AppliedLayer, WhiteoutFormat } from "./types.ts";
+
+/** What the main thread sends a worker; `target` and `blobPath` already exist (made by it). */
+export interface LayerJob {
+  source: { kind: "file"; path: string; start: number; end?: number } | { kind: "stream" };
+  target: string;
+  whiteoutFormat: WhiteoutFormat;
+  blobPath?: string;
+  expectedDigest?: Digest;
+  expectedDiffId?: Digest;
+}
+
+/** Hands out the blob bytes; a buffer may be reused once the next call is made. */
+export type NextChunk = () => Buffer | null | Promise<Buffer | null>;
+
+let identity: Identity | undefined;
+
+/**
+ * Runs one layer in this thread: hashes and (optionally) stores the blob bytes, decompresses,
+ * hashes the tar, extracts it and verifies both digests. `aborted` is polled between chunks.
+ * On any failure the layer directory and the blob file are removed before it rejects.
+ */
+export async function runLayerJob(
+  job: LayerJob,
+  next: NextChunk,
+  aborted: () => boolean,
+): Promise<AppliedLayer> {
+  identity ??= currentIdentity();
+  const writer = new LayerWriter(job.target, job.whiteoutFormat, identity);
+  let decoder: Decoder | undefined;
+  let blobFd = -1;
+  try {
+    if (job.blobPath !== undefined) blobFd = openSync(job.blobPath, "w");
+    const raw = new Digester();
+    const diff = new Digester();
+    const reader = new TarReader(writer);
+    const sink = (out: Buffer) => {
+      diff.update(out);
+      reader.push(out);
+    };
+    // An uncompressed blob is its own tar: hashing it twice would only cost time.
+    const plainSink = (out: Buffer) => reader.push(out);
+    let compression: Compression = "none";
+    const head: Buffer[] = [];
+    for (;;) {
+      if (aborted()) throw imageError("Unavailable", "applying layer: aborted");
+      const chunk = await next();
+      if (chunk !== null && chunk.length === 0) continue;
+      if (chunk !== null) {
+        raw.update(chunk);
+        if (blobFd !== -1) writeAll(blobFd, chunk, job.blobPath as string);
+      }
+      if (decoder === undefined) {
+        // Compression is sniffed from the first 4 bytes, which may span chunks.
+        if (chunk !== null) head.push(Buffer.from(chunk));
+        const buffered = Buffer.concat(head);
+        if (buffered.length < 4 && chunk !== null) continue;
+        compression = sniffCompression(buffered);
+        decoder = createDecoder(compression, compression === "none" ? plainSink : sink);
+        if (buffered.length > 0) await decoder.write(buffered);
+      } else if (chunk !== null) {
+        await decoder.write(chunk);
+      }
+      if (chunk === null) break;
+    }
+    await decoder?.end();
+    reader.end();
+    const digest = raw.digest();
+    const plain = compression === "none";
+    const result: AppliedLayer = {
+      digest,
+      size: raw.size,
+      diffId: plain ? digest : diff.digest(),
+      diffSize: plain ? raw.size : diff.size,
+      compression,
+    };
+    verify("digest", job.expectedDigest, result.digest);
+    verify("diffID", job.expectedDiffId, result.diffId);
+    writer.finish();
+    if (blobFd !== -1) fsyncSync(blobFd);
+    return result;
+  } catch (err) {
+    writer.close();
+    decoder?.destroy();
+    if (blobFd !== -1) closeQuietly(blobFd);
+    blobFd = -1;
+    removeOutputs(job);
+    throw err;
+  } finally {
+    if (blobFd !== -1) closeSync(blobFd);
+  }
+}
+
+function verify(what: string, expected: Digest | undefined, got: Digest): void {
+  if (expected !== undefined && expected !== got) {
+    throw imageError(
+      "InvalidArgument",
+      `layer ${what} mismatch: expected "${expected}", got "${got}"`,
+    );
+  }
+}
+
+function writeAll(fd: number, chunk: Buffer, path: string): void {
+  try {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+  } catch (err) {
+    throw fsFailure(err, `writing blob ${JSON.stringify(path)}`);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // The failure being reported matters more than a failed close.
+  }
+}
+
+/** Removes the layer directory and the blob file; used on every failure path. */
+export function removeOutputs(job: Pick<LayerJob, "target" | "blobPath">): void {
+  removeLayerDirectory(job.target);
+  if (job.blobPath !== undefined) rmSync(job.blobPath, { force: true });
+}

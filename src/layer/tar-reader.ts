@@ -1,0 +1,274 @@
+import { imageError } from "../errors.ts";
+import { BLOCK, decodeHeader, decodeName, isZeroBlock, type RawHeader } from "./tar-header.ts";
+import { applyPax, parsePaxRecords } from "./tar-pax.ts";
+
+/** The kinds of entries a layer holds. */
+export type EntryType = "file" | "link" | "symlink" | "char" | "block" | "dir" | "fifo";
+
+/** One tar entry after PAX and GNU long-name records were applied. */
+export interface TarEntry {
+  type: EntryType;
+  /** As in the archive; not yet cleaned or confined. */
+  name: string;
+  linkname: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Seconds since the epoch, possibly fractional (PAX). */
+  mtime: number;
+  atime: number;
+  devmajor: number;
+  devminor: number;
+  /** From `SCHILY.xattr.*` (and `LIBARCHIVE.xattr.*`) PAX records, values byte-exact. */
+  xattrs: Map<string, Buffer> | undefined;
+  /** Offset of the entry's header in the tar stream, for messages. */
+  offset: number;
+}
+
+/** Receives the entries of a tar stream, in order: `entry`, then `data` for its body, `end`. */
+export interface TarVisitor {
+  entry(e: TarEntry): void;
+  /** Body bytes of a regular file; the buffer is only valid during the call. */
+  data(chunk: Buffer): void;
+  entryEnd(): void;
+}
+
+/** PAX keys that only make sense for one entry, ignored in global headers. */
+const PER_ENTRY = new Set(["path", "linkpath", "size"]);
+
+/** Extended headers and long names are read into memory; this bounds them. */
+const MAX_META = 1 << 20;
+
+enum State {
+  Header,
+  Body,
+  Meta,
+  Padding,
+  Done,
+}
+
+const TYPES: Record<number, EntryType> = {
+  0: "file",
+  48: "file",
+  55: "file",
+  49: "link",
+  50: "symlink",
+  51: "char",
+  52: "block",
+  53: "dir",
+  54: "fifo",
+  68: "dir", // GNU dumpdir: a directory whose body lists its contents
+};
+
+/**
+ * A synchronous, streaming tar reader: feed it chunks with `push` and it calls the visitor as
+ * entries complete. It reads POSIX ustar (prefix), PAX `x`/`g` records (parsed by byte length,
+ * values kept as bytes), GNU `L`/`K` long names and base-256 numbers. An archive may stop without
+ * its two zero blocks; a truncated header or body is an `InvalidArgument` error from `end`.
+ * Bytes after the end-of-archive blocks are ignored. Not safe for concurrent use.
+ */
+export class TarReader {
+  readonly #visitor: TarVisitor;
+  #state = State.Header;
+  #offset = 0;
+  /** A partial header or a meta body being accumulated. */
+  #partial: Buffer = Buffer.allocUnsafe(BLOCK);
+  #partialLen = 0;
+  #remaining = 0;
+  #padding = 0;
+  #zeroBlocks = 0;
+  #meta: { type: number; at: number; buf: Buffer } | undefined;
+  #pax: Map<string, Buffer> | undefined;
+  #globalPax = new Map<string, Buffer>();
+  #longName: Buffer | undefined;
+  #longLink: Buffer | undefined;
+  #isFile = false;
+  #visiting = false;
+
+  constructor(visitor: TarVisitor) {
+    this.#visitor = visitor;
+  }
+
+  /** Feeds the next bytes; the buffer may be reused by the caller once this returns. */
+  push(chunk: Buffer): void {
+    let pos = 0;
+    while (pos < chunk.length && this.#state !== State.Done) {
+      pos = this.#step(chunk, pos);
+    }
+  }
+
+  /** Declares the end of the stream; throws when it stops inside an entry. */
+  end(): void {
+    if (this.#state === State.Done) return;
+    // A missing padding after a complete last body is tolerated, like GNU tar does.
+    const atBoundary =
+      (this.#state === State.Header && this.#partialLen === 0) || this.#state === State.Padding;
+    if (!atBoundary || this.#pendingMeta()) {
+      throw imageError("InvalidArgument", `tar stream is truncated at offset ${this.#offset}`);
+    }
+    this.#state = State.Done;
+  }
+
+  #pendingMeta(): boolean {
+    return this.#pax !== undefined || this.#longName !== undefined || this.#longLink !== undefined;
+  }
+
+  #step(chunk: Buffer, pos: number): number {
+    const avail = chunk.length - pos;
+    switch (this.#state) {
+      case State.Header: {
+        if (this.#partialLen === 0 && avail >= BLOCK) {
+          this.#offset += BLOCK;
+          this.#header(chunk, pos, this.#offset - BLOCK);
+          return pos + BLOCK;
+        }
+        const n = Math.min(avail, BLOCK - this.#partialLen);
+        chunk.copy(this.#partial, this.#partialLen, pos, pos + n);
+        this.#partialLen += n;
+        this.#offset += n;
+        if (this.#partialLen === BLOCK) {
+          this.#partialLen = 0;
+          this.#header(this.#partial, 0, this.#offset - BLOCK);
+        }
+        return pos + n;
+      }
+      case State.Body: {
+        const n = Math.min(avail, this.#remaining);
+        if (this.#isFile) this.#visitor.data(chunk.subarray(pos, pos + n));
+        this.#advance(n);
+        if (this.#remaining === 0) this.#finishBody();
+        return pos + n;
+      }
+      case State.Meta: {
+        const meta = this.#meta as { buf: Buffer };
+        const n = Math.min(avail, this.#remaining);
+        chunk.copy(meta.buf, meta.buf.length - this.#remaining, pos, pos + n);
+        this.#advance(n);
+        if (this.#remaining === 0) this.#finishMeta();
+        return pos + n;
+      }
+      case State.Padding: {
+        const n = Math.min(avail, this.#remaining);
+        this.#advance(n);
+        if (this.#remaining === 0) this.#state = State.Header;
+        return pos + n;
+      }
+      default:
+        return chunk.length;
+    }
+  }
+
+  #advance(n: number): void {
+    this.#remaining -= n;
+    this.#offset += n;
+  }
+
+  /** Handles one header block; `at` is its offset in the stream. */
+  #header(buf: Buffer, off: number, at: number): void {
+    if (isZeroBlock(buf, off)) {
+      this.#zeroBlocks += 1;
+      if (this.#zeroBlocks === 2) this.#state = State.Done;
+      return;
+    }
+    if (this.#zeroBlocks > 0) {
+      throw imageError("InvalidArgument", `invalid tar: lone zero block before offset ${at}`);
+    }
+    const raw = decodeHeader(buf, off, at);
+    const t = raw.typeflag;
+    if (t === 0x78 || t === 0x67 || t === 0x4c || t === 0x4b) {
+      if (raw.size > MAX_META) {
+        throw imageError("InvalidArgument", `tar extended header at offset ${at} is too large`);
+      }
+      this.#meta = { type: t, at, buf: Buffer.allocUnsafe(raw.size) };
+      this.#enterBody(raw.size, State.Meta);
+      if (raw.size === 0) this.#finishMeta();
+      return;
+    }
+    const entry = this.#resolve(raw, at);
+    this.#visiting = t !== 0x56; // a volume label is skipped
+    if (this.#visiting && TYPES[t] === undefined) throw unsupportedType(t, entry.name);
+    this.#isFile = entry.type === "file";
+    if (this.#visiting) this.#visitor.entry(entry);
+    this.#enterBody(entry.size, State.Body);
+    if (entry.size === 0) this.#finishBody();
+  }
+
+  #enterBody(size: number, state: State): void {
+    this.#state = state;
+    this.#remaining = size;
+    this.#padding = (BLOCK - (size % BLOCK)) % BLOCK;
+  }
+
+  #finishBody(): void {
+    if (this.#visiting) this.#visitor.entryEnd();
+    this.#toPadding();
+  }
+
+  #toPadding(): void {
+    this.#state = this.#padding > 0 ? State.Padding : State.Header;
+    this.#remaining = this.#padding;
+  }
+
+  #finishMeta(): void {
+    const meta = this.#meta as { type: number; at: number; buf: Buffer };
+    this.#meta = undefined;
+    if (meta.type === 0x4c) this.#longName = cut(meta.buf);
+    else if (meta.type === 0x4b) this.#longLink = cut(meta.buf);
+    else {
+      const records = parsePaxRecords(meta.buf, meta.at + BLOCK);
+      if (meta.type === 0x67) {
+        // A global name or size would rename or resize every entry: only metadata is kept.
+        for (const [k, v] of records) if (!PER_ENTRY.has(k)) this.#globalPax.set(k, v);
+      } else this.#pax = new Map([...(this.#pax ?? []), ...records]);
+    }
+    this.#toPadding();
+  }
+
+  /** Applies global PAX, local PAX and GNU long names to a raw header. */
+  #resolve(raw: RawHeader, at: number): TarEntry {
+    const pax = this.#globalPax.size > 0 ? new Map(this.#globalPax) : undefined;
+    const records = pax ?? this.#pax;
+    if (pax && this.#pax) for (const [k, v] of this.#pax) pax.set(k, v);
+    const entry: TarEntry = {
+      type: TYPES[raw.typeflag] ?? "file",
+      name: decodeName(this.#longName ?? raw.name, "entry name"),
+      // Only links use it; other entries may carry anything there.
+      linkname: isLink(raw.typeflag) ? decodeName(this.#longLink ?? raw.linkname, "link name") : "",
+      size: raw.size,
+      mode: raw.mode,
+      uid: raw.uid,
+      gid: raw.gid,
+      mtime: raw.mtime,
+      atime: raw.atime ?? raw.mtime,
+      devmajor: raw.devmajor,
+      devminor: raw.devminor,
+      xattrs: undefined,
+      offset: at,
+    };
+    this.#pax = undefined;
+    this.#longName = undefined;
+    this.#longLink = undefined;
+    if (records) applyPax(entry, records, at);
+    // Old (v7) archives mark directories by a trailing slash on a regular entry.
+    if (raw.typeflag === 0 && entry.name.endsWith("/")) entry.type = "dir";
+    return entry;
+  }
+}
+
+function isLink(typeflag: number): boolean {
+  return typeflag === 0x31 || typeflag === 0x32;
+}
+
+function cut(buf: Buffer): Buffer {
+  const nul = buf.indexOf(0);
+  return nul === -1 ? buf : buf.subarray(0, nul);
+}
+
+function unsupportedType(t: number, name: string) {
+  const flag = JSON.stringify(String.fromCharCode(t));
+  return imageError(
+    "NotImplemented",
+    `tar entry ${JSON.stringify(name)} has unsupported type ${flag}`,
+  );
+}
