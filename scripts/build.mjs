@@ -8,6 +8,9 @@ await build({
   entryPoints: { isula: "src/cli/main.ts", "layer-worker": "src/layer/worker.ts" },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
+  // Split so that commands load what they use: `isula --help` must not load SQLite.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
   platform: "node",
   target: "node20",

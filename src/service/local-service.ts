@@ -1,0 +1,146 @@
+import { loadArchive } from "../archive/load-archive.ts";
+import { saveArchive } from "../archive/save-archive.ts";
+import { parseJson } from "../digest/bounded-read.ts";
+import { ImageError, imageError } from "../errors.ts";
+import type { ImageStore } from "../image/image-store.ts";
+import type { ImageRecord } from "../image/types.ts";
+import type { ImageConfig } from "../oci/types.ts";
+import { normaliseName } from "../reference/normalise.ts";
+import { buildImageFilter, type FilterSubject, rfc3339Nanos } from "./filters.ts";
+import { inspectDocument } from "./inspect-document.ts";
+import { isDigestName, repoDigests, repoTags } from "./names.ts";
+import { resolveImage } from "./resolve.ts";
+import type {
+  ImageService,
+  ImageSummary,
+  ListRequest,
+  LoadRequest,
+  LoadResult,
+  RemoveRequest,
+  RemoveResult,
+  SaveRequest,
+} from "./types.ts";
+
+/**
+ * The in-process `ImageService` of direct mode (and, later, the daemon's own implementation):
+ * every operation runs against one `ImageStore`. Safe to share between concurrent calls; the
+ * store serialises writes across processes.
+ */
+export class LocalImageService implements ImageService {
+  readonly #store: ImageStore;
+
+  constructor(store: ImageStore) {
+    this.#store = store;
+  }
+
+  async load(req: LoadRequest): Promise<LoadResult> {
+    if (req.type === "embedded") {
+      // TODO(#5): embedded image manifests.
+      throw imageError("NotImplemented", "loading embedded images is not implemented yet");
+    }
+    try {
+      return await loadArchive({
+        store: this.#store,
+        file: req.file,
+        tag: req.tag,
+        signal: req.signal,
+      });
+    } catch (err) {
+      const kind = err instanceof ImageError ? err.kind : "Internal";
+      const reason = err instanceof Error ? err.message : String(err);
+      throw imageError(kind, `Load image ${req.file} failed: ${reason}`, err);
+    }
+  }
+
+  async list(req: ListRequest): Promise<ImageSummary[]> {
+    const subject = (record: ImageRecord): FilterSubject => ({
+      record,
+      createdNs: rfc3339Nanos(record.created),
+    });
+    const keep = buildImageFilter(req.filters, (name) =>
+      subject(resolveImage(this.#store, name).record),
+    );
+    return this.#store
+      .listImages()
+      .map(subject)
+      .filter(keep)
+      .map(({ record }) => summarise(record));
+  }
+
+  async inspect(name: string): Promise<unknown> {
+    const { record } = resolveImage(this.#store, name);
+    return inspectDocument(record, this.#config(record));
+  }
+
+  async remove(req: RemoveRequest): Promise<RemoveResult> {
+    const { record, name } = resolveImage(this.#store, req.name);
+    const tags = repoTags(record);
+    // By name: only that name goes while the image keeps a tag; removing its last tag deletes
+    // the image, digest names and all (as Docker does; iSulad agrees for single-name images).
+    if (name !== undefined) {
+      const rest = record.names.filter((n) => n !== name);
+      const keepsTag = rest.some((n) => !isDigestName(n));
+      if (keepsTag || (isDigestName(name) && rest.length > 0)) {
+        this.#store.removeName(name);
+        return { action: "untagged", id: record.id };
+      }
+    }
+    // By ID: Docker refuses to drop several names at once unless forced (DESIGN §5).
+    if (name === undefined && tags.length > 1 && !req.force) {
+      throw imageError(
+        "FailedPrecondition",
+        `conflict: unable to delete ${record.id.slice(0, 12)} (must be forced) - image is referenced in multiple repositories`,
+      );
+    }
+    this.#store.deleteImage(record.id);
+    return { action: "deleted", id: record.id };
+  }
+
+  async tag(source: string, target: string): Promise<void> {
+    const { record } = resolveImage(this.#store, source);
+    const name = normaliseName(target);
+    if (isDigestName(name)) {
+      throw imageError("InvalidArgument", `${target} is not a valid tag`);
+    }
+    this.#store.addName(record.id, name);
+  }
+
+  async save(req: SaveRequest): Promise<void> {
+    const byId = new Map<string, { record: ImageRecord; names: string[] }>();
+    for (const input of req.names) {
+      const { record, name } = resolveImage(this.#store, input);
+      const entry = byId.get(record.id) ?? { record, names: [] };
+      if (name !== undefined && !isDigestName(name) && !entry.names.includes(name)) {
+        entry.names.push(name);
+      }
+      byId.set(record.id, entry);
+    }
+    await saveArchive({
+      store: this.#store,
+      images: [...byId.values()],
+      output: req.output,
+      signal: req.signal,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#store.close();
+  }
+
+  #config(record: ImageRecord): ImageConfig {
+    const bytes = this.#store.readBlob(`sha256:${record.id}`);
+    return parseJson(bytes, `config of image ${record.id}`) as ImageConfig;
+  }
+}
+
+function summarise(record: ImageRecord): ImageSummary {
+  return {
+    id: record.id,
+    repoTags: repoTags(record),
+    repoDigests: repoDigests(record),
+    created: record.created,
+    size: record.size,
+    digest: record.digest,
+    type: "oci",
+  };
+}
