@@ -1,0 +1,45 @@
+import { imageRows, renderImagesTable, renderQuietIds } from "./images-table.ts";
+import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
+import { boolOption, listOption, type ParsedArgs } from "./parser.ts";
+
+/**
+ * Turns `-f key=value` words into the service's filter map: split at the first `=`, key trimmed
+ * and lowercased, value kept as given. Unlike iSulad (a protobuf map where the last value of a
+ * key wins) every value is kept, in order: `-f reference=a* -f reference=b*` sends both and the
+ * service decides how they combine. Returns the offending word as an error message otherwise.
+ */
+export function parseFilters(words: readonly string[]): Record<string, string[]> | string {
+  const filters: Record<string, string[]> = {};
+  for (const word of words) {
+    const eq = word.indexOf("=");
+    if (eq < 0) return `Bad format of filter '${word}', (expected name=value)`;
+    const key = word.slice(0, eq).trim().toLowerCase();
+    if (!Object.hasOwn(filters, key)) filters[key] = [];
+    filters[key]?.push(word.slice(eq + 1));
+  }
+  return filters;
+}
+
+/**
+ * `isula images [-q] [-f key=value]...`: the table (or short IDs) on stdout; a bad filter or a
+ * service error on stderr, exit 1. Extra arguments are ignored, as iSulad does.
+ */
+export async function runImages(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
+  const filters = parseFilters(listOption(parsed, "filter"));
+  if (typeof filters === "string") {
+    ctx.io.err(`${filters}\n`);
+    return EXIT_FAILURE;
+  }
+
+  let images: Awaited<ReturnType<typeof ctx.service.list>>;
+  try {
+    images = await ctx.service.list({ filters });
+  } catch (err) {
+    reportError(ctx.io, err, ctx.debug);
+    return EXIT_FAILURE;
+  }
+
+  const rows = imageRows(images);
+  ctx.io.out(boolOption(parsed, "quiet") ? renderQuietIds(rows) : renderImagesTable(rows));
+  return 0;
+}
