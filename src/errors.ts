@@ -43,7 +43,8 @@ export function hasCode(err: unknown, code: string): err is NodeJS.ErrnoExceptio
  * its kind and gains the prefix; anything else becomes `Internal` with its message kept.
  */
 export function wrapError(err: unknown, doing: string): ImageError {
-  if (err instanceof ImageError) return new ImageError(err.kind, `${doing}: ${err.message}`, { cause: err });
+  if (err instanceof ImageError)
+    return new ImageError(err.kind, `${doing}: ${err.message}`, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new ImageError("Internal", `${doing}: ${message}`, { cause: err });
 }

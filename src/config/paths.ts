@@ -81,7 +81,11 @@ function readDaemonJson(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function pathKey(file: Record<string, unknown>, key: string, configFile: string): string | undefined {
+function pathKey(
+  file: Record<string, unknown>,
+  key: string,
+  configFile: string,
+): string | undefined {
   const v = file[key];
   if (v === undefined) return undefined;
   if (typeof v !== "string" || !isAbsolute(v)) {

@@ -14,7 +14,8 @@ export async function readBounded(
   let total = 0;
   for await (const chunk of source) {
     total += chunk.length;
-    if (total > limit) throw imageError("ResourceExhausted", `${what} is larger than ${limit} bytes`);
+    if (total > limit)
+      throw imageError("ResourceExhausted", `${what} is larger than ${limit} bytes`);
     chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
   }
   return Buffer.concat(chunks, total);
@@ -25,7 +26,8 @@ export async function readFileBounded(path: string, limit: number, what: string)
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
-    if (size > limit) throw imageError("ResourceExhausted", `${what} is larger than ${limit} bytes`);
+    if (size > limit)
+      throw imageError("ResourceExhausted", `${what} is larger than ${limit} bytes`);
     return await fh.readFile();
   } finally {
     await fh.close();
