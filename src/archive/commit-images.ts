@@ -14,8 +14,8 @@ import { DOCKER_LAYER_TAR, type PreparedLayers } from "./prepare-layers.ts";
 
 /**
  * Commits each image with its layers, in archive order, one store transaction per image. A
- * layer first unpacked for one image is committed with it and then pinned by `loadLease` for the
- * images after it. Each image's manifest is the archive's own when it names exactly the stored
+ * layer first unpacked for one image is committed with it and stays pinned by `loadLease`, in the
+ * same transaction, for the images after it. Each image's manifest is the archive's own when it names exactly the stored
  * layer blobs, else a synthesised one (see `synthesiseManifest`). Returns the IDs and names.
  */
 export function commitImages(opts: {
@@ -33,8 +33,8 @@ export function commitImages(opts: {
       const own = fresh.get(id);
       if (own && !committed.has(id)) return own;
       const record = held.get(id) ?? opts.loadLease.hold(id);
-      if (!record)
-        throw imageError("FailedPrecondition", `layer "${id}" was removed while loading`);
+      // Layers this load committed are held by `loadLease` since that commit (keepLease).
+      if (!record) throw imageError("Internal", `layer "${id}" is neither held nor unpacked`);
       held.set(id, record);
       return { record };
     });
@@ -44,7 +44,8 @@ export function commitImages(opts: {
     );
     const names = opts.names[n] ?? [];
     opts.store.commitImage({
-      lease: opts.store.lease(),
+      lease: opts.loadLease,
+      keepLease: true,
       layers,
       config: plan.config,
       manifest: manifest.bytes,

@@ -36,6 +36,7 @@ export function commitImage(ctx: StoreContext, req: CommitImageRequest): ImageRe
       try {
         const existing = checkExisting(ctx, req, digestHex(configDigest));
         const diffTotal = placeLayers(ctx, req.layers, st);
+        if (req.keepLease) for (const l of req.layers) ctx.db.leases.hold(lease.id, l.record.id);
         placeBlob(ctx, configTemp, configDigest, st);
         placeBlob(ctx, manifestTemp, manifestDigest, st);
         syncDirs(ctx, req.layers, trashed.length > 0);
@@ -56,7 +57,7 @@ export function commitImage(ctx: StoreContext, req: CommitImageRequest): ImageRe
     return image;
   } finally {
     for (const path of dropped) removeTree(path);
-    lease.releaseSync();
+    if (!req.keepLease) lease.releaseSync();
   }
 }
 

@@ -61,6 +61,12 @@ export interface CommitImageRequest {
   manifestMediaType: string;
   /** Normalised names to give this image; each moves off any other image holding it. */
   names: string[];
+  /**
+   * Keep the lease active after the commit, holding every layer of this image (pinned in the
+   * same transaction), so that a load of several images can reuse them with no gap in which
+   * another process could collect them. The caller then releases the lease itself.
+   */
+  keepLease?: boolean;
 }
 
 /**
