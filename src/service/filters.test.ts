@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ImageRecord } from "../image/types.ts";
-import { buildImageFilter, type FilterSubject, rfc3339Nanos, wildcardRegExp } from "./filters.ts";
+import {
+  buildImageFilter,
+  type FilterSubject,
+  referenceTagMatcher,
+  rfc3339Nanos,
+  wildcardRegExp,
+} from "./filters.ts";
 
 function image(id: string, names: string[], created: string, labels = {}): FilterSubject {
   const record: ImageRecord = {
@@ -80,6 +86,21 @@ describe("image filters", () => {
   it("values of one key are alternatives and keys combine with and", () => {
     assert.deepEqual(ids({ reference: ["busybox", "*web*"] }), ["a", "c"]);
     assert.deepEqual(ids({ reference: ["busybox", "*web*"], label: ["tier"] }), ["c"]);
+  });
+});
+
+describe("referenceTagMatcher", () => {
+  it("lets through only the tags a reference filter matches", () => {
+    const shown = referenceTagMatcher({ reference: ["mine*", "busybox"] });
+    assert.ok(shown);
+    assert.deepEqual(["example/hello:latest", "mine:1", "busybox:1"].filter(shown), [
+      "mine:1",
+      "busybox:1",
+    ]);
+  });
+
+  it("is absent without a reference filter", () => {
+    assert.equal(referenceTagMatcher({ dangling: ["true"] }), undefined);
   });
 });
 

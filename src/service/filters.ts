@@ -46,11 +46,23 @@ function labelPredicate(value: string): ImagePredicate {
   };
 }
 
+/**
+ * The tags that `reference` filters let through, or undefined when there is none: `images`
+ * shows only the matching names of a matching image, as Docker does. iSulad matches the pattern
+ * against `repo:tag` only; we also accept a match of the repository alone, so
+ * `reference=busybox` finds `busybox:latest` as it does in Docker.
+ */
+export function referenceTagMatcher(
+  filters: Record<string, string[]>,
+): ((tag: string) => boolean) | undefined {
+  const patterns = filters.reference?.map(wildcardRegExp);
+  if (!patterns) return undefined;
+  return (tag) => patterns.some((re) => re.test(tag) || re.test(repositoryOf(tag)));
+}
+
 function referencePredicate(value: string): ImagePredicate {
-  const re = wildcardRegExp(value);
-  // iSulad matches the pattern against `repo:tag` only; we also accept a match of the
-  // repository alone, so `reference=busybox` finds `busybox:latest` as it does in Docker.
-  return ({ record }) => repoTags(record).some((t) => re.test(t) || re.test(repositoryOf(t)));
+  const matches = referenceTagMatcher({ reference: [value] }) as (tag: string) => boolean;
+  return ({ record }) => repoTags(record).some(matches);
 }
 
 /**

@@ -6,7 +6,12 @@ import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
 import type { ImageConfig } from "../oci/types.ts";
 import { normaliseName } from "../reference/normalise.ts";
-import { buildImageFilter, type FilterSubject, rfc3339Nanos } from "./filters.ts";
+import {
+  buildImageFilter,
+  type FilterSubject,
+  referenceTagMatcher,
+  rfc3339Nanos,
+} from "./filters.ts";
 import { inspectDocument } from "./inspect-document.ts";
 import { isDigestName, repoDigests, repoTags } from "./names.ts";
 import { resolveImage } from "./resolve.ts";
@@ -60,11 +65,12 @@ export class LocalImageService implements ImageService {
     const keep = buildImageFilter(req.filters, (name) =>
       subject(resolveImage(this.#store, name).record),
     );
+    const shownTag = referenceTagMatcher(req.filters);
     return this.#store
       .listImages()
       .map(subject)
       .filter(keep)
-      .map(({ record }) => summarise(record));
+      .map(({ record }) => summarise(record, shownTag));
   }
 
   async inspect(name: string): Promise<unknown> {
@@ -133,10 +139,11 @@ export class LocalImageService implements ImageService {
   }
 }
 
-function summarise(record: ImageRecord): ImageSummary {
+function summarise(record: ImageRecord, shownTag?: (tag: string) => boolean): ImageSummary {
+  const tags = repoTags(record);
   return {
     id: record.id,
-    repoTags: repoTags(record),
+    repoTags: shownTag ? tags.filter(shownTag) : tags,
     repoDigests: repoDigests(record),
     created: record.created,
     size: record.size,
