@@ -1,5 +1,3 @@
-import { loadArchive } from "../archive/load-archive.ts";
-import { saveArchive } from "../archive/save-archive.ts";
 import { parseJson } from "../digest/bounded-read.ts";
 import { ImageError, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
@@ -44,6 +42,8 @@ export class LocalImageService implements ImageService {
       throw imageError("NotImplemented", "loading embedded images is not implemented yet");
     }
     try {
+      // The archive code is loaded only by the commands that use it, so `images` starts fast.
+      const { loadArchive } = await import("../archive/load-archive.ts");
       return await loadArchive({
         store: this.#store,
         file: req.file,
@@ -121,6 +121,7 @@ export class LocalImageService implements ImageService {
       }
       byId.set(record.id, entry);
     }
+    const { saveArchive } = await import("../archive/save-archive.ts");
     await saveArchive({
       store: this.#store,
       images: [...byId.values()],
