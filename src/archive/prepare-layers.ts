@@ -109,7 +109,7 @@ function manifestLayerType(plan: ImagePlan, i: number): string | undefined {
  * running ones to settle (so no unpack still writes into a temp path the caller is about to
  * remove), and rethrows that failure.
  */
-async function runLimited<T>(
+export async function runLimited<T>(
   jobs: Map<string, () => Promise<T>>,
   limit: number,
   signal?: AbortSignal,

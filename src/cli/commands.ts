@@ -130,7 +130,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "pull",
     usage: "pull [OPTIONS] NAME[:TAG]",
     description: "Pull an image or a repository from a registry",
-    options: COMMON_OPTIONS,
+    options: [
+      ...COMMON_OPTIONS,
+      {
+        long: "platform",
+        kind: "string",
+        description: "Set platform if server is multi-platform capable (os/arch[/variant])",
+      },
+    ],
     usageExit: 1,
     handler: async () => (await import("./registry-commands.ts")).runPull,
   },

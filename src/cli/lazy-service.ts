@@ -33,6 +33,9 @@ export function lazyService(open: () => Promise<ImageService>): LazyService {
     remove: async (req) => (await get()).remove(req),
     tag: async (source, target) => (await get()).tag(source, target),
     save: async (req) => (await get()).save(req),
+    pull: async (req) => (await get()).pull(req),
+    login: async (req) => (await get()).login(req),
+    logout: async (req) => (await get()).logout(req),
     async close() {
       if (pending === undefined) return;
       const service = await pending.catch(() => undefined);

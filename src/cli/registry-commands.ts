@@ -1,34 +1,134 @@
-import { type CommandContext, EXIT_FAILURE } from "./output.ts";
-import type { ParsedArgs } from "./parser.ts";
+import { ImageError } from "../errors.ts";
+import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
+import { boolOption, type ParsedArgs, stringOption } from "./parser.ts";
+import { ProgressView } from "./pull-progress.ts";
+import { processTerminal, type Terminal } from "./terminal.ts";
 
-// The registry commands parse their options and check their argument count as iSulad does,
-// then stop: the registry client does not exist yet. A user reaching them gets a plain sentence
-// and exit 1, never a silent success.
+/** A command context that may carry its own terminal (tests); `main` uses the process's. */
+export type RegistryContext = CommandContext & { terminal?: Terminal };
 
-function notYet(ctx: CommandContext, what: string): number {
-  ctx.io.err(`${what} is not implemented yet in isulad-ts (issue #3)\n`);
-  return EXIT_FAILURE;
-}
+/** iSulad's `LOGIN_USERNAME_LEN` / `LOGIN_PASSWORD_LEN`. */
+const MAX_CREDENTIAL = 255;
 
-/** `isula pull NAME[:TAG]`: argument check, then not implemented. */
-export async function runPull(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
+/**
+ * `isula pull [--platform os/arch[/variant]] NAME`: `Image "<arg>" pulling` (stderr), per-layer
+ * progress redrawn in place when stdout is a terminal (nothing otherwise), then
+ * `Image "<normalised name>" pulled` (stderr). A failure prints the service's message bare, as
+ * iSulad's streaming pull does (`Failed to pull image <arg> with error: <reason>`,
+ * `Invalid image name: <arg>`), and exits 1. Ctrl-C cancels the pull, which then cleans up.
+ */
+export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise<number> {
   if (parsed.args.length !== 1) return fail(ctx, "pull requires 1 argument.");
-  // TODO(#3): pull through the registry client, drawing progress on a TTY (reference §1.4).
-  return notYet(ctx, "Pulling images from a registry");
+  const name = parsed.args[0] as string;
+  const terminal = ctx.terminal ?? processTerminal();
+  const platform = stringOption(parsed, "platform");
+
+  ctx.io.err(`Image "${name}" pulling\n`);
+  const view = terminal.stdoutIsTTY
+    ? new ProgressView({ write: (t) => ctx.io.out(t), columns: () => terminal.columns() })
+    : undefined;
+  const abort = new AbortController();
+  const stopListening = terminal.onInterrupt(() => abort.abort());
+  try {
+    const result = await ctx.service.pull({
+      name,
+      ...(platform !== undefined ? { platform } : {}),
+      signal: abort.signal,
+      ...(view ? { onProgress: (p) => view.update(p) } : {}),
+    });
+    view?.finish();
+    ctx.io.err(`Image "${result.name}" pulled\n`);
+    return 0;
+  } catch (err) {
+    view?.finish();
+    if (err instanceof ImageError) {
+      // The streaming pull of iSulad prints the daemon's message with no prefix.
+      ctx.io.err(`${err.message}\n`);
+      if (ctx.debug && err.stack) ctx.io.err(`${err.stack}\n`);
+    } else {
+      reportError(ctx.io, err, ctx.debug);
+    }
+    return EXIT_FAILURE;
+  } finally {
+    stopListening();
+  }
 }
 
-/** `isula login [-u USER] [-p PASS | --password-stdin] SERVER`: checks, then not implemented. */
-export async function runLogin(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
+/**
+ * `isula login [-u USER] [-p PASS | --password-stdin] SERVER`, with iSulad's checks in its order
+ * and its texts (reference §1.2): the `-p` warning and the mutual-exclusion message on stdout,
+ * prompts on stdout (the password without echo), `Login Succeeded` on stderr. A password is
+ * never printed, logged or put in an error message.
+ */
+export async function runLogin(parsed: ParsedArgs, ctx: RegistryContext): Promise<number> {
   if (parsed.args.length !== 1) return fail(ctx, "login requires 1 argument.");
-  // TODO(#3): prompts, --password-stdin and the auths.json store (reference §1.2, §4).
-  return notYet(ctx, "Logging in to a registry");
+  const server = parsed.args[0] as string;
+  const terminal = ctx.terminal ?? processTerminal();
+  let username = stringOption(parsed, "username");
+  let password = stringOption(parsed, "password");
+  const fromStdin = boolOption(parsed, "password-stdin");
+
+  if (fromStdin && username === undefined) {
+    return fail(ctx, "Must provide --username with --password-stdin");
+  }
+  if (password !== undefined) {
+    ctx.io.out("WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n");
+    if (fromStdin) {
+      ctx.io.out("--password and --password-stdin are mutually exclusive\n");
+      return EXIT_FAILURE;
+    }
+  }
+  if (fromStdin) {
+    password = stripLineEnd(await terminal.readAll(MAX_CREDENTIAL));
+    if (password === "") return fail(ctx, "Error: Password Required");
+  }
+  if (username === undefined || password === undefined) {
+    if (!terminal.stdinIsTTY) {
+      return fail(ctx, "Error: Cannot perform an interactive login from a non TTY device");
+    }
+    if (username === undefined) {
+      ctx.io.out("Username: ");
+      username = await terminal.readLine({ echo: true, max: MAX_CREDENTIAL });
+      // iSulad exits 1 silently on an empty name ("Non-null Username Required" is debug only).
+      if (username === "") return EXIT_FAILURE;
+    }
+    if (password === undefined) {
+      ctx.io.out("Password: ");
+      password = await terminal.readLine({ echo: false, max: MAX_CREDENTIAL });
+      ctx.io.out("\n");
+      if (password === "") return EXIT_FAILURE;
+    }
+  }
+
+  try {
+    await ctx.service.login({ server, username, password });
+  } catch (err) {
+    reportError(ctx.io, err, ctx.debug);
+    return EXIT_FAILURE;
+  }
+  ctx.io.err("Login Succeeded\n");
+  return 0;
 }
 
-/** `isula logout SERVER`: argument check, then not implemented. */
+/** `isula logout SERVER`: `Logout Succeeded` (stderr), also when nothing was stored. */
 export async function runLogout(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
   if (parsed.args.length !== 1) return fail(ctx, "logout requires 1 argument.");
-  // TODO(#3): remove the server's entry from auths.json (reference §1.3, §4.4).
-  return notYet(ctx, "Logging out of a registry");
+  try {
+    await ctx.service.logout({ server: parsed.args[0] as string });
+  } catch (err) {
+    reportError(ctx.io, err, ctx.debug);
+    return EXIT_FAILURE;
+  }
+  ctx.io.err("Logout Succeeded\n");
+  return 0;
+}
+
+/** `--password-stdin`: one trailing `\n`, then one trailing `\r`, are dropped (iSulad's order). */
+export function stripLineEnd(text: string): string {
+  let s = text;
+  if (s.endsWith("\n")) s = s.slice(0, -1);
+  if (s.endsWith("\r")) s = s.slice(0, -1);
+  return s;
 }
 
 function fail(ctx: CommandContext, message: string): number {

@@ -61,7 +61,8 @@ export function resolveStorePaths(env: Env = process.env): StorePaths {
   };
 }
 
-function readDaemonJson(path: string): Record<string, unknown> {
+/** Reads daemon.json as an object; a missing file is `{}`, anything else bad is `InvalidArgument`. */
+export function readDaemonJson(path: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -5,6 +5,7 @@ import { chainId, type Digest, digestHex } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
 import { type Undo, undoAll } from "./file-moves.ts";
 import { nowRfc3339Nano, readConfigFacts } from "./image-config.ts";
+import { assertNotEmbeddedName } from "./name-conflict.ts";
 import type { StoreContext } from "./store-context.ts";
 import { layerDiffDir, layerHome } from "./store-layout.ts";
 import { StoreLease } from "./store-lease.ts";
@@ -35,6 +36,7 @@ export function commitImage(ctx: StoreContext, req: CommitImageRequest): ImageRe
       const st: PlaceState = { now: nowRfc3339Nano(), undo: [], dropped, trashed };
       try {
         const existing = checkExisting(ctx, req, digestHex(configDigest));
+        for (const name of req.names) assertNotEmbeddedName(ctx, name);
         const diffTotal = placeLayers(ctx, req.layers, st);
         if (req.keepLease) for (const l of req.layers) ctx.db.leases.hold(lease.id, l.record.id);
         placeBlob(ctx, configTemp, configDigest, st);

@@ -5,6 +5,7 @@ import { imageError } from "../errors.ts";
 import { MetadataDb } from "../metadata/metadata-db.ts";
 import { commitImage } from "./commit-image.ts";
 import { deleteImage } from "./delete-image.ts";
+import { assertNotEmbeddedName } from "./name-conflict.ts";
 import { cleanupOnOpen } from "./store-cleanup.ts";
 import type { StoreContext } from "./store-context.ts";
 import { createStoreDirs, layerDiffDir, storeLayout } from "./store-layout.ts";
@@ -144,7 +145,7 @@ export class ImageStore {
    * image holding it. Throws `InvalidArgument` (lease not active here, broken chain, diffIDs not
    * those of the config, temp paths outside the ingest area, config not JSON) and
    * `FailedPrecondition` (a layer neither stored nor given, or the ID stored with another top
-   * layer).
+   * layer), `AlreadyExists` (a name held by an embedded image).
    */
   commitImage(req: CommitImageRequest): ImageRecord {
     return commitImage(this.#ctx, req);
@@ -152,13 +153,14 @@ export class ImageStore {
 
   /**
    * Gives the image the name, moving it off any other image (which may become dangling).
-   * `NotFound` when there is no such image.
+   * `NotFound` when there is no such image, `AlreadyExists` when an embedded image holds the name.
    */
   addName(imageId: string, name: string): void {
     this.#ctx.db.immediate(() => {
       if (!this.#ctx.db.images.get(imageId)) {
         throw imageError("NotFound", `image "${imageId}" not found`);
       }
+      assertNotEmbeddedName(this.#ctx, name);
       this.#ctx.db.images.putName(name, imageId);
     });
   }
@@ -176,7 +178,7 @@ export class ImageStore {
   }
 }
 
-/** The internals of an open store, for this folder's checkers and tests only. */
+/** The internals of an open store, for this folder's checkers and tests, and `embedded/`. */
 export function storeContext(store: ImageStore): StoreContext {
   return contexts.get(store) as StoreContext;
 }

@@ -1,13 +1,15 @@
 import type Database from "better-sqlite3";
+import { EmbeddedRows } from "./embedded-rows.ts";
 import { ImageRows } from "./image-rows.ts";
 import { LayerRows } from "./layer-rows.ts";
 import { LeaseRows } from "./lease-rows.ts";
 import { openDatabase } from "./open-database.ts";
 
 /**
- * The store's database (DESIGN §4): images, names, layers, leases. One instance per process and
- * store; better-sqlite3 is synchronous, so calls never interleave within a process, and SQLite's
- * locks order them across processes. Statements are prepared once, at open.
+ * The store's database (DESIGN §4): images, names, layers, leases, embedded images. One
+ * instance per process and store; better-sqlite3 is synchronous, so calls never interleave
+ * within a process, and SQLite's locks order them across processes. Statements are prepared
+ * once, at open.
  *
  * The owner calls {@link MetadataDb.close}.
  */
@@ -15,6 +17,7 @@ export class MetadataDb {
   readonly images: ImageRows;
   readonly layers: LayerRows;
   readonly leases: LeaseRows;
+  readonly embedded: EmbeddedRows;
   readonly #db: Database.Database;
 
   private constructor(db: Database.Database) {
@@ -22,6 +25,7 @@ export class MetadataDb {
     this.images = new ImageRows(db);
     this.layers = new LayerRows(db);
     this.leases = new LeaseRows(db);
+    this.embedded = new EmbeddedRows(db);
   }
 
   /** Opens or creates the database at `path`; see `openDatabase` for pragmas and errors. */

@@ -57,6 +57,30 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX lease_layers_layer ON lease_layers(layer_id);
   `,
+  // 2: embedded images (issue #5, isulad-behaviour §7.3). One row per image; its one name is the
+  // key. The triggers keep a name from being both an embedded image's and an OCI image's, across
+  // processes, whatever code path writes it (the store checks first, with clearer messages).
+  `
+  CREATE TABLE embedded_images (
+    name TEXT PRIMARY KEY,
+    id TEXT NOT NULL,
+    manifest_path TEXT NOT NULL,
+    manifest BLOB NOT NULL,
+    created TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mount_string TEXT NOT NULL,
+    loaded TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX embedded_images_id ON embedded_images(id);
+
+  CREATE TRIGGER names_not_embedded BEFORE INSERT ON names
+  WHEN EXISTS (SELECT 1 FROM embedded_images WHERE name = NEW.name)
+  BEGIN SELECT RAISE(ABORT, 'image name is held by an embedded image'); END;
+
+  CREATE TRIGGER embedded_not_names BEFORE INSERT ON embedded_images
+  WHEN EXISTS (SELECT 1 FROM names WHERE name = NEW.name)
+  BEGIN SELECT RAISE(ABORT, 'image name is held by an OCI image'); END;
+  `,
 ];
 
 /** The `user_version` a database has once every migration ran. */

@@ -5,6 +5,15 @@ import type { ImageRecord } from "../image/types.ts";
 import type { ImageConfig } from "../oci/types.ts";
 import { normaliseName } from "../reference/normalise.ts";
 import {
+  inspectEmbedded,
+  listEmbedded,
+  loadEmbedded,
+  removeEmbedded,
+  resolveAnyImage,
+  resolveFilterSubject,
+  resolveOciOnly,
+} from "./embedded-images.ts";
+import {
   buildImageFilter,
   type FilterSubject,
   referenceTagMatcher,
@@ -12,13 +21,22 @@ import {
 } from "./filters.ts";
 import { inspectDocument } from "./inspect-document.ts";
 import { isDigestName, repoDigests, repoTags } from "./names.ts";
-import { resolveImage } from "./resolve.ts";
+import {
+  loginWithRegistry,
+  logoutFromRegistry,
+  pullWithRegistry,
+  type RegistrySettings,
+} from "./registry-ops.ts";
 import type {
   ImageService,
   ImageSummary,
   ListRequest,
   LoadRequest,
   LoadResult,
+  LoginRequest,
+  LogoutRequest,
+  PullRequest,
+  PullResult,
   RemoveRequest,
   RemoveResult,
   SaveRequest,
@@ -31,16 +49,16 @@ import type {
  */
 export class LocalImageService implements ImageService {
   readonly #store: ImageStore;
+  readonly #registry: RegistrySettings | undefined;
 
-  constructor(store: ImageStore) {
+  /** `registry`: what pull, login and logout need; without it they are `NotImplemented`. */
+  constructor(store: ImageStore, registry?: RegistrySettings) {
     this.#store = store;
+    this.#registry = registry;
   }
 
   async load(req: LoadRequest): Promise<LoadResult> {
-    if (req.type === "embedded") {
-      // TODO(#5): embedded image manifests.
-      throw imageError("NotImplemented", "loading embedded images is not implemented yet");
-    }
+    if (req.type === "embedded") return loadEmbedded(this.#store, req.file);
     try {
       // The archive code is loaded only by the commands that use it, so `images` starts fast.
       const { loadArchive } = await import("../archive/load-archive.ts");
@@ -62,24 +80,27 @@ export class LocalImageService implements ImageService {
       record,
       createdNs: rfc3339Nanos(record.created),
     });
-    const keep = buildImageFilter(req.filters, (name) =>
-      subject(resolveImage(this.#store, name).record),
-    );
+    const keep = buildImageFilter(req.filters, (name) => resolveFilterSubject(this.#store, name));
     const shownTag = referenceTagMatcher(req.filters);
-    return this.#store
+    const oci = this.#store
       .listImages()
       .map(subject)
       .filter(keep)
       .map(({ record }) => summarise(record, shownTag));
+    return [...oci, ...listEmbedded(this.#store, keep)];
   }
 
   async inspect(name: string): Promise<unknown> {
-    const { record } = resolveImage(this.#store, name);
+    const found = resolveAnyImage(this.#store, name);
+    if (found.embedded) return inspectEmbedded(found.embedded);
+    const { record } = found.oci;
     return inspectDocument(record, this.#config(record));
   }
 
   async remove(req: RemoveRequest): Promise<RemoveResult> {
-    const { record, name } = resolveImage(this.#store, req.name);
+    const found = resolveAnyImage(this.#store, req.name);
+    if (found.embedded) return removeEmbedded(this.#store, found.embedded);
+    const { record, name } = found.oci;
     const tags = repoTags(record);
     // By name: only that name goes while the image keeps a tag; removing its last tag deletes
     // the image, digest names and all (as Docker does; iSulad agrees for single-name images).
@@ -103,7 +124,7 @@ export class LocalImageService implements ImageService {
   }
 
   async tag(source: string, target: string): Promise<void> {
-    const { record } = resolveImage(this.#store, source);
+    const { record } = resolveOciOnly(this.#store, source, "tagged");
     const name = normaliseName(target);
     if (isDigestName(name)) {
       throw imageError("InvalidArgument", `${target} is not a valid tag`);
@@ -114,7 +135,7 @@ export class LocalImageService implements ImageService {
   async save(req: SaveRequest): Promise<void> {
     const byId = new Map<string, { record: ImageRecord; names: string[] }>();
     for (const input of req.names) {
-      const { record, name } = resolveImage(this.#store, input);
+      const { record, name } = resolveOciOnly(this.#store, input, "saved");
       const entry = byId.get(record.id) ?? { record, names: [] };
       if (name !== undefined && !isDigestName(name) && !entry.names.includes(name)) {
         entry.names.push(name);
@@ -128,6 +149,23 @@ export class LocalImageService implements ImageService {
       output: req.output,
       signal: req.signal,
     });
+  }
+
+  async pull(req: PullRequest): Promise<PullResult> {
+    return pullWithRegistry(this.#store, this.#registrySettings(), req);
+  }
+
+  async login(req: LoginRequest): Promise<void> {
+    return loginWithRegistry(this.#registrySettings(), req);
+  }
+
+  async logout(req: LogoutRequest): Promise<void> {
+    return logoutFromRegistry(this.#registrySettings(), req);
+  }
+
+  #registrySettings(): RegistrySettings {
+    if (this.#registry) return this.#registry;
+    throw imageError("NotImplemented", "this service was opened without registry settings");
   }
 
   async close(): Promise<void> {

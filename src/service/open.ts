@@ -26,11 +26,19 @@ export async function openService(opts: OpenServiceOptions): Promise<ImageServic
     // TODO(#4): the gRPC client of isulad; until the daemon exists nothing can answer.
     throw imageError("Unavailable", CANNOT_CONNECT);
   }
-  const [{ resolveStorePaths }, { ImageStore }, { LocalImageService }] = await Promise.all([
-    import("../config/paths.ts"),
-    import("../image/image-store.ts"),
-    import("./local-service.ts"),
-  ]);
+  const [{ resolveStorePaths }, { readRegistryConfig }, { ImageStore }, { LocalImageService }] =
+    await Promise.all([
+      import("../config/paths.ts"),
+      import("../config/registry-config.ts"),
+      import("../image/image-store.ts"),
+      import("./local-service.ts"),
+    ]);
   const paths = resolveStorePaths(env);
-  return new LocalImageService(ImageStore.open({ graph: paths.graph }));
+  const registry = {
+    certsDir: paths.certsDir,
+    authDir: paths.authDir,
+    config: readRegistryConfig(paths.configFile),
+    loadRegistry: async () => (await import("./registry-client-loader.ts")).loadRegistryModule(),
+  };
+  return new LocalImageService(ImageStore.open({ graph: paths.graph }), registry);
 }

@@ -1,4 +1,5 @@
 import type { Digest } from "../digest/digest.ts";
+import type { PullProgress } from "../pull/types.ts";
 
 /**
  * The façade every front end calls (DESIGN §2): the CLI in direct mode holds the in-process
@@ -18,8 +19,43 @@ export interface ImageService {
   tag(source: string, target: string): Promise<void>;
   /** Writes a docker-archive of the named images to `output`. */
   save(req: SaveRequest): Promise<void>;
+  /** Pulls an image from a registry into the store; returns its stored name and 64-hex ID. */
+  pull(req: PullRequest): Promise<PullResult>;
+  /** Checks credentials against a registry, then stores them (auths.json). */
+  login(req: LoginRequest): Promise<void>;
+  /** Forgets the stored credentials of a registry; nothing stored is success. */
+  logout(req: LogoutRequest): Promise<void>;
   /** Releases the store (database handle, locks). */
   close(): Promise<void>;
+}
+
+export type { PullProgress } from "../pull/types.ts";
+
+export interface PullRequest {
+  /** The name as the user typed it: `NAME[:TAG][@DIGEST]`. */
+  name: string;
+  /** `--platform os/arch[/variant]`. */
+  platform?: string;
+  signal?: AbortSignal;
+  /** Per-layer progress: `{ id, current, total, status }`. */
+  onProgress?: (p: PullProgress) => void;
+}
+
+export interface PullResult {
+  /** The normalised name stored: `busybox:latest`, `repo@sha256:...`. */
+  name: string;
+  /** 64 hex, without `sha256:`. */
+  id: string;
+}
+
+export interface LoginRequest {
+  server: string;
+  username: string;
+  password: string;
+}
+
+export interface LogoutRequest {
+  server: string;
 }
 
 export interface LoadRequest {

@@ -95,16 +95,22 @@ describe("isula (no store needed)", () => {
     });
   });
 
-  it("says plainly that pull, login and logout are not implemented", () => {
-    for (const args of [
-      ["pull", "busybox"],
-      ["login", "-u", "a", "r.example.com"],
-      ["logout", "r.example.com"],
-    ]) {
-      const r = isula(box, args);
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, /not implemented yet in isulad-ts \(issue #3\)\n$/);
-    }
+  it("pull, login and logout answer without a registry where iSulad does", () => {
+    assert.deepEqual(isula(box, ["pull", "Bad/Name"]), {
+      code: 1,
+      stdout: "",
+      stderr: 'Image "Bad/Name" pulling\nInvalid image name: Bad/Name\n',
+    });
+    assert.deepEqual(isula(box, ["login", "-u", "a", "r.example.com"]), {
+      code: 1,
+      stdout: "",
+      stderr: "Error: Cannot perform an interactive login from a non TTY device\n",
+    });
+    assert.deepEqual(isula(box, ["logout", "r.example.com"]), {
+      code: 0,
+      stdout: "",
+      stderr: "Logout Succeeded\n",
+    });
   });
 
   it("prints iSulad's connection error when ISULAD_HOST names a daemon that does not answer", () => {

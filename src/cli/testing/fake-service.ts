@@ -4,12 +4,17 @@ import type {
   ImageSummary,
   ListRequest,
   LoadRequest,
+  LoginRequest,
+  LogoutRequest,
+  PullProgress,
+  PullRequest,
   RemoveRequest,
   SaveRequest,
 } from "../../service/types.ts";
 import { findCommand } from "../commands.ts";
 import { bufferOutput, type CommandContext } from "../output.ts";
 import { parseArgs } from "../parser.ts";
+import type { Terminal } from "../terminal.ts";
 
 /** One recorded call to the fake: the method and its arguments. */
 export interface Call {
@@ -29,6 +34,10 @@ export class FakeService implements ImageService {
   failWith = new Map<string, Error>();
   calls: Call[] = [];
   closed = false;
+  /** Progress events `pull` sends, in order, before it returns. */
+  pullProgress: PullProgress[] = [];
+  /** What `pull` returns: by default the name as given with `:latest` and a fixed ID. */
+  pullResult?: { name: string; id: string };
 
   private enter(method: string, args: unknown[], name?: string): void {
     this.calls.push({ method, args });
@@ -62,6 +71,18 @@ export class FakeService implements ImageService {
   async save(req: SaveRequest) {
     this.enter("save", [req]);
   }
+  async pull(req: PullRequest) {
+    this.enter("pull", [{ ...req }]);
+    for (const p of this.pullProgress) req.onProgress?.(p);
+    const name = req.name.includes(":") ? req.name : `${req.name}:latest`;
+    return this.pullResult ?? { name, id: "f".repeat(64) };
+  }
+  async login(req: LoginRequest) {
+    this.enter("login", [{ ...req }]);
+  }
+  async logout(req: LogoutRequest) {
+    this.enter("logout", [{ ...req }]);
+  }
   async close() {
     this.closed = true;
   }
@@ -73,11 +94,53 @@ export async function runHandler(
   argv: string[],
   service: ImageService,
   cwd = "/work",
+  terminal?: Terminal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const spec = findCommand(command);
   if (!spec) throw new Error(`no command ${command}`);
   const io = bufferOutput();
-  const ctx: CommandContext = { service, io, cwd, debug: false };
+  const ctx: CommandContext & { terminal?: Terminal } = {
+    service,
+    io,
+    cwd,
+    debug: false,
+    ...(terminal ? { terminal } : {}),
+  };
   const code = await (await spec.handler())(parseArgs(spec.options, argv), ctx);
   return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+/**
+ * A terminal for handler tests: TTY flags and width as given, stdin from `stdin` (`readAll`) or
+ * `lines` (one per `readLine`), and a record of each `readLine`'s echo flag.
+ */
+export class FakeTerminal implements Terminal {
+  stdoutIsTTY = false;
+  stdinIsTTY = false;
+  width = 120;
+  stdin = "";
+  lines: string[] = [];
+  reads: { echo: boolean }[] = [];
+
+  constructor(
+    init: Partial<
+      Pick<FakeTerminal, "stdoutIsTTY" | "stdinIsTTY" | "width" | "stdin" | "lines">
+    > = {},
+  ) {
+    Object.assign(this, init);
+  }
+
+  columns(): number {
+    return this.width;
+  }
+  async readAll(max: number): Promise<string> {
+    return this.stdin.slice(0, max);
+  }
+  async readLine(opts: { echo: boolean; max: number }): Promise<string> {
+    this.reads.push({ echo: opts.echo });
+    return (this.lines.shift() ?? "").slice(0, opts.max);
+  }
+  onInterrupt(): () => void {
+    return () => undefined;
+  }
 }
