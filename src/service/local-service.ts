@@ -21,12 +21,7 @@ import {
 } from "./filters.ts";
 import { inspectDocument } from "./inspect-document.ts";
 import { isDigestName, repoDigests, repoTags } from "./names.ts";
-import {
-  loginWithRegistry,
-  logoutFromRegistry,
-  pullWithRegistry,
-  type RegistrySettings,
-} from "./registry-ops.ts";
+import type { RegistrySettings } from "./registry-ops.ts";
 import type {
   ImageService,
   ImageSummary,
@@ -151,15 +146,20 @@ export class LocalImageService implements ImageService {
     });
   }
 
+  // The registry and layer code is loaded only by the commands that use it, so `images` and
+  // `inspect` do not pay for it (nor for the native xattr module the extractor loads).
   async pull(req: PullRequest): Promise<PullResult> {
+    const { pullWithRegistry } = await import("./registry-ops.ts");
     return pullWithRegistry(this.#store, this.#registrySettings(), req);
   }
 
   async login(req: LoginRequest): Promise<void> {
+    const { loginWithRegistry } = await import("./registry-ops.ts");
     return loginWithRegistry(this.#registrySettings(), req);
   }
 
   async logout(req: LogoutRequest): Promise<void> {
+    const { logoutFromRegistry } = await import("./registry-ops.ts");
     return logoutFromRegistry(this.#registrySettings(), req);
   }
 
