@@ -8,7 +8,7 @@ import { applyLayer } from "../layer/apply-layer.ts";
 import type { WhiteoutFormat } from "../layer/types.ts";
 import { detectWhiteoutFormat } from "../layer/whiteout.ts";
 import type { Descriptor, Platform } from "../oci/types.ts";
-import type { ResolvedImage } from "../registry/types.ts";
+import type { Credentials, ResolvedImage } from "../registry/types.ts";
 import { type FetchedLayer, type FetchShare, shareFetch } from "./layer-fetches.ts";
 import { type PullProgress, type PullSource, progressId } from "./types.ts";
 
@@ -20,6 +20,8 @@ export interface PullImageOptions {
   /** The normalised name the image gets in the store (`repo:tag` or `repo@sha256:...`). */
   storedName: string;
   platform?: Platform;
+  /** Explicit credentials (CRI auth), passed to `resolveImage`; stored ones otherwise. */
+  credentials?: Credentials;
   /** `max-concurrent-downloads`: layers fetched at once by this pull. */
   maxConcurrentDownloads: number;
   /** Overrides the whiteout format probed in the store (tests). */
@@ -43,6 +45,7 @@ export interface PullImageOptions {
 export async function pullImage(opts: PullImageOptions): Promise<{ id: string }> {
   const resolved = await opts.source.resolveImage(opts.reference, {
     ...(opts.platform ? { platform: opts.platform } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const diffIds = checkDiffIds(resolved);
@@ -165,9 +168,11 @@ async function fetchLayer(args: {
   const tempDir = lease.tempPath("layer");
   const tempBlob = lease.tempPath("blob");
   try {
+    // applyLayer verifies the blob digest in its worker; the stream need not hash it too.
     const stream = args.source.fetchBlob(args.resolved, layer.desc, {
       signal,
       onBytes: args.onBytes,
+      digestCheckedByConsumer: true,
     });
     const applied = await applyLayer({
       source: { kind: "stream", stream },

@@ -27,7 +27,8 @@ type Source = (rangeFrom: number, signal?: AbortSignal) => Promise<HttpResponse>
  * Streams a blob: from its `urls` first (foreign / non-distributable layers), then from the
  * registry. Resets, 5xx, stalls and truncated bodies are retried with back-off, resuming with
  * `Range` from the bytes already yielded (a server that ignores Range has the prefix skipped).
- * At the end the size and sha256 are checked: `InvalidArgument` on a mismatch. Stopping the
+ * At the end the size and sha256 (unless `digestCheckedByConsumer`) are checked:
+ * `InvalidArgument` on a mismatch. Stopping the
  * iteration early closes the connection.
  */
 export async function* streamBlob(
@@ -37,7 +38,7 @@ export async function* streamBlob(
 ): AsyncGenerator<Uint8Array> {
   const what = `blob ${blob.digest}`;
   const sources = [...(blob.urls ?? []).map((u) => urlSource(ctx, u)), registrySource(ctx, blob)];
-  const digester = new Digester();
+  const digester = opts.digestCheckedByConsumer ? undefined : new Digester();
   let sent = 0;
   let source = 0;
   for (let attempt = 1; ; attempt++) {
@@ -54,7 +55,7 @@ export async function* streamBlob(
         }
         if (sent + c.length > blob.size)
           throw imageError("InvalidArgument", `${what} is larger than its size ${blob.size}`);
-        digester.update(c);
+        digester?.update(c);
         sent += c.length;
         yield c;
         opts.onBytes?.(sent);
@@ -81,6 +82,7 @@ export async function* streamBlob(
       );
     }
   }
+  if (digester === undefined) return;
   const got = digester.digest();
   if (got !== blob.digest)
     throw imageError("InvalidArgument", `${what} does not match its digest (got ${got})`);

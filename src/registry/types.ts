@@ -57,4 +57,9 @@ export interface BlobOptions {
   signal?: AbortSignal;
   /** Called with the bytes received so far, for progress. */
   onBytes?: (received: number) => void;
+  /**
+   * The consumer hashes the bytes and checks the digest itself (a pull's `applyLayer` does, in
+   * its worker), so the stream skips its own sha256; the size is still checked.
+   */
+  digestCheckedByConsumer?: boolean;
 }
