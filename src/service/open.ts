@@ -1,3 +1,6 @@
+import { readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { imageError } from "../errors.ts";
 import type { ImageService } from "./types.ts";
 
@@ -6,39 +9,134 @@ export interface OpenServiceOptions {
   host?: string;
   debug: boolean;
   env?: Record<string, string | undefined>;
+  /** How long the default socket may take to answer before direct mode is chosen (ms). */
+  probeMs?: number;
 }
 
 /** iSulad's text when no daemon answers; the CLI prints it verbatim. */
 export const CANNOT_CONNECT =
   "Can not connect with server.Is the iSulad daemon running on the host?";
 
+/** How long an explicit `-H` daemon may take to accept a connection (ms). */
+const EXPLICIT_PROBE_MS = 2000;
+
 /**
- * The service the CLI talks to (DESIGN §2): with `-H`/`ISULAD_HOST`, the daemon at that address;
- * otherwise direct mode on the store that daemon.json (`ISULAD_CONFIG`) places. Heavy modules
- * (SQLite, the archive code) are loaded only here, so `isula --help` stays fast.
- * Throws `Unavailable` when a daemon was asked for and does not answer, `InvalidArgument` for a
- * bad daemon.json.
+ * The service the CLI talks to (DESIGN §2):
+ * - `-H`/`ISULAD_HOST`: the daemon at that address; `Unavailable` with iSulad's "Can not
+ *   connect" text when nothing accepts a connection there;
+ * - neither: the daemon on the default socket (`defaultDaemonHost`) if one accepts a
+ *   connection within `probeMs` (50 ms), else direct mode on the store that daemon.json
+ *   (`ISULAD_CONFIG`) places.
+ * Heavy modules (grpc-js, SQLite, the archive code) are loaded only on the path that uses
+ * them, so `isula --help` stays fast. Throws `InvalidArgument` for a bad daemon.json.
  */
 export async function openService(opts: OpenServiceOptions): Promise<ImageService> {
   const env = opts.env ?? process.env;
   const host = opts.host ?? (env.ISULAD_HOST || undefined);
   if (host !== undefined) {
-    // TODO(#4): the gRPC client of isulad; until the daemon exists nothing can answer.
-    throw imageError("Unavailable", CANNOT_CONNECT);
+    if (!(await endpointAnswers(host, EXPLICIT_PROBE_MS))) {
+      throw imageError("Unavailable", CANNOT_CONNECT);
+    }
+    return openDaemon(host, env);
   }
-  const [{ resolveStorePaths }, { readRegistryConfig }, { ImageStore }, { LocalImageService }] =
+
+  const { resolveStorePaths } = await import("../config/paths.ts");
+  const paths = resolveStorePaths(env);
+  const socket = defaultDaemonHost(paths.state);
+  if (await endpointAnswers(socket, opts.probeMs ?? 50)) return openDaemon(socket, env);
+
+  return openLocalService(env);
+}
+
+/**
+ * Direct mode: the in-process service on the store, certs.d and credentials that daemon.json
+ * (`ISULAD_CONFIG`) and the environment place; the daemon serves the same. The caller closes it.
+ * Throws `InvalidArgument` for a bad daemon.json.
+ */
+export async function openLocalService(
+  env: Record<string, string | undefined> = process.env,
+): Promise<ImageService> {
+  const [{ resolveStorePaths }, { readRegistryConfig }, { ImageStore }, { buildLocalService }] =
     await Promise.all([
       import("../config/paths.ts"),
       import("../config/registry-config.ts"),
       import("../image/image-store.ts"),
-      import("./local-service.ts"),
+      import("./build-local-service.ts"),
     ]);
   const paths = resolveStorePaths(env);
-  const registry = {
+  return buildLocalService(ImageStore.open({ graph: paths.graph }), {
     certsDir: paths.certsDir,
     authDir: paths.authDir,
-    config: readRegistryConfig(paths.configFile),
-    loadRegistry: async () => (await import("./registry-client-loader.ts")).loadRegistryModule(),
+    registry: readRegistryConfig(paths.configFile),
+  });
+}
+
+/**
+ * The socket `isula` tries when neither `-H` nor `ISULAD_HOST` is given, and `isulad` listens
+ * on without `hosts`: iSulad's `unix:///var/run/isulad.sock` for root; for other users
+ * `unix://<state>/isulad.sock` (their state folder is private, /var/run is not writable).
+ */
+export function defaultDaemonHost(state: string): string {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  return root ? "unix:///var/run/isulad.sock" : `unix://${join(state, "isulad.sock")}`;
+}
+
+// The daemon client is the one upward import of this layer (DESIGN §2 puts mode selection
+// here): dynamic, so that direct mode never loads grpc-js.
+async function openDaemon(host: string, env: Record<string, string | undefined>) {
+  const { DaemonImageService } = await import("../daemon/daemon-client.ts");
+  const tls = host.startsWith("tcp://") ? clientTls(env) : undefined;
+  return new DaemonImageService(host, tls ? { tls } : {});
+}
+
+/**
+ * iSulad's client TLS environment for `tcp://` hosts: `ISULAD_TLS_VERIFY` (non-empty and not
+ * "0") turns it on, `ISULAD_CERT_PATH` holds `ca.pem`, `cert.pem`, `key.pem` (default
+ * `~/.iSulad`). Unreadable files are `InvalidArgument`.
+ */
+function clientTls(env: Record<string, string | undefined>) {
+  const on = (v: string | undefined) => v !== undefined && v !== "" && v !== "0";
+  if (!on(env.ISULAD_TLS_VERIFY) && !on(env.ISULAD_TLS)) return undefined;
+  const dir = env.ISULAD_CERT_PATH || join(env.HOME || homedir(), ".iSulad");
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (err) {
+      throw imageError("InvalidArgument", `reading "${join(dir, name)}": ${String(err)}`, err);
+    }
   };
-  return new LocalImageService(ImageStore.open({ graph: paths.graph }), registry);
+  return { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") };
+}
+
+/**
+ * True when something accepts a connection at `host` within `timeoutMs`. A unix socket that
+ * does not exist is false without trying, so direct mode costs one `stat`.
+ */
+async function endpointAnswers(host: string, timeoutMs: number): Promise<boolean> {
+  let target: { path: string } | { host: string; port: number };
+  if (host.startsWith("unix://")) {
+    const path = host.slice("unix://".length);
+    try {
+      if (!statSync(path).isSocket()) return false;
+    } catch {
+      return false;
+    }
+    target = { path };
+  } else {
+    const m = /^tcp:\/\/\[?([^\]]+?)\]?:(\d+)$/.exec(host);
+    if (!m) return false;
+    target = { host: m[1] as string, port: Number(m[2]) };
+  }
+  const { connect } = await import("node:net");
+  return new Promise((resolve) => {
+    const sock = connect(target);
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(answered);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    sock.once("connect", () => done(true));
+    sock.once("error", () => done(false));
+  });
 }

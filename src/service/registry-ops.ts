@@ -56,6 +56,7 @@ export async function pullWithRegistry(
         storedName: name,
         maxConcurrentDownloads: settings.config.maxConcurrentDownloads,
         ...(platform ? { platform } : {}),
+        ...(req.credentials ? { credentials: req.credentials } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       });

@@ -36,6 +36,8 @@ export interface PullRequest {
   name: string;
   /** `--platform os/arch[/variant]`. */
   platform?: string;
+  /** Credentials for this pull only (CRI `AuthConfig`); they take priority over stored ones. */
+  credentials?: { username: string; password: string };
   signal?: AbortSignal;
   /** Per-layer progress: `{ id, current, total, status }`. */
   onProgress?: (p: PullProgress) => void;

@@ -14,10 +14,18 @@ import { writeOciLayout } from "../helpers/oci-layout-writer.ts";
 import type { RegistryHarness, RegistryMode } from "../helpers/registry-harness.ts";
 import { startRegistry } from "../helpers/registry-harness.ts";
 import { listTree, snapshotStore } from "../helpers/store-snapshot.ts";
-import { assertBuilt, makeSandbox, ROOT, type RunResult, type Sandbox } from "./harness.ts";
+import {
+  assertBuilt,
+  ensureDaemon,
+  makeSandbox,
+  ROOT,
+  type RunResult,
+  type Sandbox,
+} from "./harness.ts";
 
 /** Runs `./bin/isula` without blocking this process (the token server runs in it). */
 function run(box: Sandbox, args: string[], input?: string): Promise<RunResult> {
+  ensureDaemon(box);
   return new Promise((resolve, reject) => {
     const child = spawn(join(ROOT, "bin", "isula"), args, {
       cwd: join(box.dir, "work"),
@@ -71,6 +79,7 @@ function storedImage(box: Sandbox, id: string) {
 }
 
 function snapshot(box: Sandbox) {
+  ensureDaemon(box); // in daemon mode its lock files belong in the "before" picture too
   const store = ImageStore.open({ graph: join(box.dir, "graph") });
   try {
     return snapshotStore(store);

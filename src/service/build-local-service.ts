@@ -1,0 +1,27 @@
+import type { RegistryConfig } from "../config/registry-config.ts";
+import type { ImageStore } from "../image/image-store.ts";
+import { LocalImageService } from "./local-service.ts";
+
+/** What a `LocalImageService` needs besides its store. */
+export interface LocalServiceSettings {
+  /** `certs.d` beside daemon.json. */
+  certsDir: string;
+  /** `$HOME/.isulad`: auths.json and aeskey. */
+  authDir: string;
+  /** The registry keys of daemon.json (merged with flags, in the daemon). */
+  registry: RegistryConfig;
+}
+
+/**
+ * The in-process service over an open store, with pull, login and logout wired to the
+ * distribution client, loaded on first use. Shared by direct mode (`open.ts`) and `isulad`, so
+ * both build the same thing. The service's `close()` closes the store.
+ */
+export function buildLocalService(store: ImageStore, s: LocalServiceSettings): LocalImageService {
+  return new LocalImageService(store, {
+    certsDir: s.certsDir,
+    authDir: s.authDir,
+    config: s.registry,
+    loadRegistry: async () => (await import("./registry-client-loader.ts")).loadRegistryModule(),
+  });
+}
