@@ -5,7 +5,11 @@ import { build } from "esbuild";
 const external = ["better-sqlite3", "zstd-napi", "@napi-rs/xattr", "fs-native-extensions"];
 
 await build({
-  entryPoints: { isula: "src/cli/main.ts", "layer-worker": "src/layer/worker.ts" },
+  entryPoints: {
+    isula: "src/cli/main.ts",
+    "layer-worker": "src/layer/worker.ts",
+    isulad: "src/daemon/isulad.ts",
+  },
   outdir: "dist",
   outExtension: { ".js": ".mjs" },
   // Split so that commands load what they use: `isula --help` must not load SQLite.

@@ -1,0 +1,129 @@
+// Test helpers for the spawned-daemon tests: start `./bin/isulad` (built) on a temp graph and
+// wait for its socket; stop it by signal. Not used by the daemon itself.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ISULAD_BIN = join(import.meta.dirname, "..", "..", "bin", "isulad");
+export const ISULA_BIN = join(import.meta.dirname, "..", "..", "bin", "isula");
+
+/** One daemon's folders: graph, state, config file, log folder, socket and pid file. */
+export interface DaemonDirs {
+  root: string;
+  graph: string;
+  state: string;
+  configFile: string;
+  logDir: string;
+  socket: string;
+  pidfile: string;
+  cleanup(): void;
+}
+
+/** Fresh folders; `daemonJson` is written as the config file (default `{}`). */
+export function daemonDirs(daemonJson: object = {}): DaemonDirs {
+  const root = mkdtempSync(join(tmpdir(), "isulad-d-"));
+  const dirs = {
+    root,
+    graph: join(root, "graph"),
+    state: join(root, "state"),
+    configFile: join(root, "daemon.json"),
+    logDir: join(root, "log"),
+    socket: join(root, "state", "isulad.sock"),
+    pidfile: join(root, "state", "isulad.pid"),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+  writeFileSync(dirs.configFile, JSON.stringify(daemonJson));
+  return dirs;
+}
+
+/** The argv placing a daemon in `dirs`, logging to `<root>/log/isulad.log`. */
+export function daemonArgs(dirs: DaemonDirs, extra: string[] = []): string[] {
+  return [
+    "--config-file",
+    dirs.configFile,
+    "-g",
+    dirs.graph,
+    "-S",
+    dirs.state,
+    "-p",
+    dirs.pidfile,
+    "-H",
+    `unix://${dirs.socket}`,
+    "--log-opt",
+    `log-path=${dirs.logDir}`,
+    ...extra,
+  ];
+}
+
+export interface SpawnedDaemon {
+  child: ChildProcess;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name). */
+  exited: Promise<number | string>;
+}
+
+const spawned = new Set<ChildProcess>();
+
+/** SIGKILLs every daemon spawned here that is still running (call from `after`). */
+export function killAll(): void {
+  for (const child of spawned) if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+/** Spawns `bin/isulad`. */
+export function spawnDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): SpawnedDaemon {
+  const child = spawn(ISULAD_BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  spawned.add(child);
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  child.stdout?.resume();
+  const exited = new Promise<number | string>((resolve) => {
+    child.on("exit", (code, signal) => resolve(code ?? (signal as string)));
+  });
+  return { child, stderr: () => err, exited };
+}
+
+/** Starts a daemon and waits (up to 15 s) until its pid file names it and its socket answers. */
+export async function startReady(
+  dirs: DaemonDirs,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SpawnedDaemon> {
+  const d = spawnDaemon(daemonArgs(dirs, extra), env);
+  let done: number | string | undefined;
+  d.exited.then((c) => {
+    done = c;
+  });
+  for (let i = 0; i < 300; i++) {
+    if (done !== undefined) throw new Error(`isulad exited ${done}: ${d.stderr()}`);
+    if (pidFileNames(dirs.pidfile, d.child.pid) && (await answers(dirs.socket))) return d;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  d.child.kill("SIGKILL");
+  throw new Error(`isulad did not start: ${d.stderr()}`);
+}
+
+function pidFileNames(path: string, pid: number | undefined): boolean {
+  return existsSync(path) && readFileSync(path, "utf8").trim() === String(pid);
+}
+
+/** True when something accepts a connection on the unix socket. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ path });
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once("error", () => resolve(false));
+  });
+}
+
+/** The daemon's log file text ("" when absent). */
+export function readLog(dirs: DaemonDirs): string {
+  const file = join(dirs.logDir, "isulad.log");
+  return existsSync(file) ? readFileSync(file, "utf8") : "";
+}
