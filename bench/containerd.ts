@@ -1,6 +1,7 @@
 /**
- * `ctr images import` against a containerd the benchmark starts for each trial: private root,
- * state and socket inside the trial folder, CRI plugin disabled, stopped and removed afterwards.
+ * `ctr images import` and `ctr images pull` against a containerd the benchmark starts for each
+ * trial: private root, state and socket inside the trial folder, CRI plugin disabled, stopped
+ * and removed afterwards.
  * containerd does the unpacking, so the report takes its peak RSS as well as the client's.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -85,17 +86,20 @@ export async function peakRssOf(pid: number | undefined): Promise<number | undef
   return match ? Number(match[1]) : undefined;
 }
 
-/** `ctr images import <archive>` (which also unpacks into the overlayfs snapshotter). */
-export function ctrImport(archive: string): Peer {
+/**
+ * `ctr --address <socket> <args...>` against a containerd started for the trial; `id` and
+ * `label` name the peer in the report.
+ */
+export function ctrPeer(id: string, label: string, args: string[]): Peer {
   return {
-    id: "ctr",
-    label: "ctr images import (overlayfs)",
+    id,
+    label,
     role: "peer",
     check: () => requireTools("containerd", "ctr"),
     prepare: async (dir) => {
       const daemon = await startContainerd(dir);
       return {
-        argv: ["ctr", "--address", daemon.socket, "images", "import", archive],
+        argv: ["ctr", "--address", daemon.socket, ...args],
         finish: async () => ({ serverPeakRssKb: await peakRssOf(daemon.child.pid) }),
         release: async () => {
           await stopContainerd(daemon);
@@ -104,4 +108,9 @@ export function ctrImport(archive: string): Peer {
       };
     },
   };
+}
+
+/** `ctr images import <archive>` (which also unpacks into the overlayfs snapshotter). */
+export function ctrImport(archive: string): Peer {
+  return ctrPeer("ctr", "ctr images import (overlayfs)", ["images", "import", archive]);
 }

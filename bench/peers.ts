@@ -1,11 +1,11 @@
 /**
- * What the load benchmark runs: the GNU tar floor, `isula load` and `podman load`. Each peer
- * prepares one fresh trial (its own empty store or target folders under a work folder on the
- * same file system as the fixture) and says how to clean it up afterwards.
+ * What the benchmarks run, and the parts their peers share: the layer floors, the isula store
+ * and `isula load`. Each peer prepares one fresh trial (its own empty store or target folders
+ * under a work folder on the same file system as the fixture) and says how to clean it up
+ * afterwards. podman.ts and containerd.ts hold the other tools' peers.
  */
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runQuiet } from "./measure.ts";
@@ -65,7 +65,8 @@ export async function requireTools(...tools: string[]): Promise<Unavailable | un
   return undefined;
 }
 
-const nothingToRelease = async () => {};
+/** A `Trial.release` for trials that start and mount nothing. */
+export const nothingToRelease = async () => {};
 
 /** Unmounts every mount point at or below `dir`, deepest first (a store tool may leave some). */
 export async function unmountUnder(dir: string): Promise<void> {
@@ -82,6 +83,43 @@ function shellQuote(value: string): string {
   return `'${value.replaceAll("'", "'\\''")}'`;
 }
 
+/** What {@link layerFloor} unpacks: one source per layer and the shell command for one. */
+export interface FloorOptions {
+  id: string;
+  label: string;
+  /** Layer files or URLs, bottom first. */
+  sources: string[];
+  /** One after the other (the floor the issues set) or all at once (for information). */
+  parallel: boolean;
+  /** Tools the commands need; a missing one skips the peer. */
+  tools: string[];
+  /** The shell command unpacking `source` (quoted) into `target` (quoted, existing). */
+  extract: (source: string, target: string) => string;
+}
+
+/**
+ * A floor peer: unpacks each layer into its own fresh folder with plain tools, under bash with
+ * `pipefail` so that a failing stage of a pipeline fails the run.
+ */
+export function layerFloor(opts: FloorOptions): Peer {
+  return {
+    id: opts.id,
+    label: opts.label,
+    role: opts.parallel ? "info" : "floor",
+    check: () => requireTools(...opts.tools),
+    prepare: async (dir) => {
+      const steps = opts.sources.map((source, i) => {
+        const target = shellQuote(join(dir, `layer-${i + 1}`));
+        return `mkdir ${target} && ${opts.extract(shellQuote(source), target)}`;
+      });
+      const script = opts.parallel
+        ? `${steps.map((s) => `(${s}) & `).join("")}fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail`
+        : steps.join(" && ");
+      return { argv: ["bash", "-c", `set -o pipefail; ${script}`], release: nothingToRelease };
+    },
+  };
+}
+
 /**
  * GNU `tar -x` of each layer into its own fresh folder: one after the other (`parallel` false,
  * the floor the issue sets) or all at once (for information).
@@ -89,35 +127,30 @@ function shellQuote(value: string): string {
 export function tarFloor(layers: string[], opts: { parallel: boolean; gzip: boolean }): Peer {
   const flags = opts.gzip ? "-xzf" : "-xf";
   const mode = opts.parallel ? "parallel" : "sequential";
-  return {
+  return layerFloor({
     id: `tar-${mode}`,
     label: `GNU tar ${flags} (${mode})`,
-    role: opts.parallel ? "info" : "floor",
-    check: () => requireTools("tar"),
-    prepare: async (dir) => {
-      const steps = layers.map((layer, i) => {
-        const target = shellQuote(join(dir, `layer-${i + 1}`));
-        return `mkdir ${target} && tar ${flags} ${shellQuote(layer)} -C ${target}`;
-      });
-      const script = opts.parallel
-        ? `${steps.map((s) => `(${s}) & `).join("")}fail=0; for j in $(jobs -p); do wait $j || fail=1; done; exit $fail`
-        : steps.join(" && ");
-      return { argv: ["bash", "-c", script], release: nothingToRelease };
-    },
-  };
+    sources: layers,
+    parallel: opts.parallel,
+    tools: ["tar"],
+    extract: (layer, target) => `tar ${flags} ${layer} -C ${target}`,
+  });
 }
 
 /**
- * Writes a daemon.json whose `graph` and `state` are fresh folders inside `dir`, and returns the
- * environment that points the CLI at it (direct mode: no `-H`, no `ISULAD_HOST`).
+ * Writes a daemon.json whose `graph` and `state` are fresh folders inside `dir` (plus `settings`,
+ * such as `insecure-registries`), and returns the environment that points the CLI at it (direct mode: no `-H`, no `ISULAD_HOST`).
  */
-export async function isulaStore(dir: string): Promise<NodeJS.ProcessEnv> {
+export async function isulaStore(
+  dir: string,
+  settings: Record<string, unknown> = {},
+): Promise<NodeJS.ProcessEnv> {
   const config = join(dir, "daemon.json");
   const graph = join(dir, "graph");
   const state = join(dir, "state");
   await mkdir(graph, { recursive: true });
   await mkdir(state, { recursive: true });
-  await writeFile(config, `${JSON.stringify({ graph, state }, null, 2)}\n`);
+  await writeFile(config, `${JSON.stringify({ ...settings, graph, state }, null, 2)}\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, ISULAD_CONFIG: config, HOME: dir };
   delete env.ISULAD_HOST;
   return env;
@@ -140,6 +173,19 @@ export async function checkIsula(): Promise<Unavailable | undefined> {
   return undefined;
 }
 
+/**
+ * Throws unless `isula images` in the store of `env` lists `repository` with `tag`: a command
+ * that exits 0 but stores nothing must not count as a fast one.
+ */
+export async function expectListed(env: NodeJS.ProcessEnv, repository: string, tag: string) {
+  const listed = await runQuiet([ISULA, "images"], { env });
+  const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  if (!new RegExp(`^${escaped}\\s+${tag}\\s`, "m").test(listed.stdout)) {
+    throw new Error(`isula images does not list ${repository}:${tag}:\n${listed.stdout}`);
+  }
+  return {};
+}
+
 /** `isula load -i <archive>` into a fresh store. */
 export function isulaLoad(archive: string): Peer {
   return {
@@ -152,56 +198,8 @@ export function isulaLoad(archive: string): Peer {
       return {
         argv: [ISULA, "load", "-i", archive],
         env,
-        finish: async () => {
-          // A load that exits 0 but stores nothing must not count as a fast load.
-          const listed = await runQuiet([ISULA, "images"], { env });
-          if (!/^bench\/load\s+latest\s/m.test(listed.stdout)) {
-            throw new Error(`isula images does not list bench/load:latest:\n${listed.stdout}`);
-          }
-          return {};
-        },
+        finish: () => expectListed(env, "bench/load", "latest"),
         release: nothingToRelease,
-      };
-    },
-  };
-}
-
-/** The podman arguments that keep its store inside `dir` and its run state in `runroot`. */
-export function podmanStore(dir: string, runroot: string, driver: string): string[] {
-  const root = join(dir, "root");
-  const tmp = join(dir, "tmp");
-  return [
-    "podman",
-    "--root",
-    root,
-    "--runroot",
-    runroot,
-    "--tmpdir",
-    tmp,
-    "--storage-driver",
-    driver,
-  ];
-}
-
-/** `podman load -i <archive>` into a fresh store with the given storage driver. */
-export function podmanLoad(archive: string, driver: "vfs" | "overlay"): Peer {
-  return {
-    id: `podman-${driver}`,
-    label: `podman load (${driver})`,
-    role: "peer",
-    check: () => requireTools("podman"),
-    prepare: async (dir) => {
-      // The overlay driver refuses a runroot longer than 50 characters; it only holds locks and
-      // mount state, so a short folder under /tmp does not change what is measured.
-      const runroot = await mkdtemp(join(tmpdir(), "ibr-"));
-      return {
-        argv: [...podmanStore(dir, runroot, driver), "load", "-i", archive],
-        // podman's overlay driver leaves its storage folder bind-mounted on itself.
-        release: async () => {
-          await unmountUnder(dir);
-          await unmountUnder(runroot);
-          await rm(runroot, { recursive: true, force: true });
-        },
       };
     },
   };

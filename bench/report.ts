@@ -1,6 +1,6 @@
 /**
  * Turning results into what people read: a plain-text table on the terminal, Markdown for
- * `bench/results/latest.md`, and the targets of issue #2 checked against the measurements.
+ * `bench/results/latest.md`; the targets themselves are checked in targets.ts.
  */
 import type { PeerResult } from "./scenario.ts";
 
@@ -31,14 +31,17 @@ export interface BenchReport {
   targets: Target[];
 }
 
-const find = (s: Scenario | undefined, id: string) => s?.results.find((r) => r.id === id);
+/** The result of peer `id` in scenario `s`, if both exist. */
+export const find = (s: Scenario | undefined, id: string) => s?.results.find((r) => r.id === id);
 
-function ratio(a: PeerResult | undefined, b: PeerResult | undefined): number | null {
+/** `a`'s median over `b`'s, or null when either has none. */
+export function ratio(a: PeerResult | undefined, b: PeerResult | undefined): number | null {
   if (a?.medianMs === undefined || b?.medianMs === undefined || b.medianMs === 0) return null;
   return a.medianMs / b.medianMs;
 }
 
-const fmtRatio = (r: number | null) => (r === null ? "–" : `${r.toFixed(2)}x`);
+/** A ratio as `1.23x`, or `–` for none. */
+export const fmtRatio = (r: number | null) => (r === null ? "–" : `${r.toFixed(2)}x`);
 
 function fmtTime(ms: number | undefined, unit: "s" | "ms"): string {
   if (ms === undefined) return "–";
@@ -64,48 +67,6 @@ export function computeRatios(scenarios: Scenario[]): Record<string, number | nu
     }
   }
   return ratios;
-}
-
-/** Checks the performance goals of issue #2 against the plain-layer load and images runs. */
-export function checkTargets(scenarios: Scenario[]): Target[] {
-  const load = scenarios.find((s) => s.id === "load-plain");
-  const images = scenarios.find((s) => s.id === "images");
-  const isula = find(load, "isula");
-  const tar = find(load, "tar-sequential");
-  const floor = ratio(isula, tar);
-  const withSync =
-    isula?.medianWithSyncMs && tar?.medianWithSyncMs
-      ? isula.medianWithSyncMs / tar.medianWithSyncMs
-      : null;
-  const targets: Target[] = [
-    {
-      goal: "isula load ≤ 1.2x the GNU tar floor (aim 1.0x)",
-      pass: floor === null ? null : floor <= 1.2,
-      detail: `${fmtRatio(floor)} (with sync ${fmtRatio(withSync)})`,
-    },
-  ];
-  for (const id of ["podman-vfs", "podman-overlay", "ctr"]) {
-    const peer = find(load, id);
-    const r = ratio(isula, peer);
-    targets.push({
-      goal: `isula load faster than ${peer?.label ?? id}`,
-      pass: r === null ? null : r < 1,
-      detail: peer?.status === "ok" ? fmtRatio(r) : `${peer?.status ?? "not run"}`,
-    });
-  }
-  const rss = isula?.peakRssKb;
-  targets.push({
-    goal: "isula load peak RSS < 200 MB",
-    pass: rss == null ? null : rss < 200 * 1024,
-    detail: rss == null ? "–" : `${(rss / 1024).toFixed(0)} MB`,
-  });
-  const list = find(images, "isula-images-many");
-  targets.push({
-    goal: "isula images with 1,000 images < 150 ms",
-    pass: list?.medianMs === undefined ? null : list.medianMs < 150,
-    detail: list?.medianMs === undefined ? "–" : `${list.medianMs.toFixed(1)} ms median`,
-  });
-  return targets;
 }
 
 /** Rows of one scenario: label, status, min, median, +sync, RSS, vs floor, isula ÷ peer. */
@@ -153,7 +114,7 @@ export function formatText(report: BenchReport): string {
       );
     }
   }
-  out.push("", "== targets (issue #2)");
+  out.push("", "== targets (issues #2 and #3)");
   for (const t of report.targets) {
     const mark = t.pass === null ? "n/a " : t.pass ? "PASS" : "FAIL";
     out.push(`${mark}  ${t.goal}: ${t.detail}`);
@@ -163,18 +124,21 @@ export function formatText(report: BenchReport): string {
 
 const NOTES = [
   "Times are wall times of the command; `+sync` adds the `sync` run right after it (the",
-  "writeback the tool left behind). `÷ floor` is this row's median over the sequential tar's;",
-  "`isula ÷ it` is isula's median over this row's (below 1: isula is faster). `busy`: runs that",
-  "started while the disk was still busy with other writes, less reliable.",
+  "writeback the tool left behind). `÷ floor` is this row's median over the sequential floor's",
+  "(tar for load, curl | gunzip | tar for pull); `isula ÷ it` is isula's median over this row's",
+  "(below 1: isula is faster). `busy`: runs that started while the disk was still busy with",
+  "other writes, less reliable.",
 ].join("\n");
 
 /** A Markdown table with padded columns, as the project's formatter (biome) writes them. */
 function markdownTable(head: string[], body: string[][]): string[] {
-  const table = [head, ...body];
+  // A `|` inside a cell (the curl | gunzip | tar floor) would end the cell: escape it.
+  const table = [head, ...body].map((row) => row.map((cell) => cell.replaceAll("|", "\\|")));
   const widths = head.map((_, c) => Math.max(3, ...table.map((row) => (row[c] ?? "").length)));
   const line = (row: string[]) =>
     `| ${row.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(" | ")} |`;
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)];
+  const [first = [], ...rest] = table;
+  return [line(first), line(widths.map((w) => "-".repeat(w))), ...rest.map(line)];
 }
 
 /** Markdown for `bench/results/latest.md`, including failure output of peers that broke. */
@@ -208,7 +172,7 @@ export function formatMarkdown(report: BenchReport): string {
   });
   out.push(
     "",
-    "## Targets (issue #2)",
+    "## Targets (issues #2 and #3)",
     "",
     ...markdownTable(["goal", "result", "measured"], targets),
   );

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: builds the CLI, prepares (or reuses) the fixture, times `isula load` against
- * the GNU tar floor, podman and containerd, times `isula images`, then prints a table and writes
+ * the GNU tar floor, podman and containerd, times `isula pull` from a local registry against a
+ * curl floor, podman and containerd, times `isula images`, then prints a table and writes
  * `bench/results/latest.json` and `latest.md`. `--help` lists the flags.
  */
 
@@ -12,29 +13,33 @@ import { ctrImport } from "./containerd.ts";
 import { type Fixture, prepareFixture } from "./fixture.ts";
 import { runImagesScenario } from "./images.ts";
 import { hasGnuTime, runQuiet } from "./measure.ts";
-import { isulaLoad, type Peer, podmanLoad, REPO_ROOT, setBuildFailure, tarFloor } from "./peers.ts";
+import { isulaLoad, type Peer, REPO_ROOT, setBuildFailure, tarFloor } from "./peers.ts";
+import { podmanLoad } from "./podman.ts";
+import { runPullScenario } from "./pull-peers.ts";
 import {
   type BenchReport,
-  checkTargets,
   computeRatios,
   formatMarkdown,
   formatText,
   type Scenario,
 } from "./report.ts";
 import { emptyTrash, type RunOptions, runPeers } from "./scenario.ts";
+import { checkTargets } from "./targets.ts";
 
-const SCENARIOS = ["load", "load-gzip", "images", "ctr-images"];
-const DEFAULT_SCENARIOS = ["load", "load-gzip", "images"];
-const PEERS = ["tar", "isula", "podman", "ctr"];
+const SCENARIOS = ["load", "load-gzip", "pull", "images", "ctr-images"];
+const DEFAULT_SCENARIOS = ["load", "load-gzip", "pull", "images"];
+const PEERS = ["tar", "curl", "isula", "podman", "ctr", "skopeo"];
 
 const USAGE = `usage: npm run bench -- [options]
-  --runs N          timed runs per load peer, each with a fresh store (default 3)
+  --runs N          timed runs per load and pull peer, each with a fresh store (default 3)
   --images-runs N   timed runs of each listing command (default 10)
   --only LIST       scenarios, comma separated: ${SCENARIOS.join(", ")}
                     (default ${DEFAULT_SCENARIOS.join(",")}; ctr-images imports 1,000 images, ~1 min)
-  --peers LIST      load peers, comma separated: ${PEERS.join(", ")} (default all)
+  --peers LIST      load and pull peers, comma separated (default all):
+                    ${PEERS.join(", ")}; tar is the load floor, curl the pull floor
   --dir PATH        work folder for fixture and stores (default $BENCH_DIR or /var/tmp/isulad-ts-bench)
-  --all             gzip variant too with parallel tar and podman vfs (adds ~1.5 min)
+  --all             podman vfs for pull, and the gzip load variant with parallel tar and
+                    podman vfs (adds ~2.5 min)
   --no-build        do not run \`npm run build\` first`;
 
 function parseOptions() {
@@ -150,6 +155,17 @@ async function main(): Promise<void> {
     const results = await runPeers(loadPeers(fixture, gzip, opts.peers, opts.all), runOptions);
     await emptyTrash(workRoot);
     scenarios.push({ id: gzip ? "load-gzip" : "load-plain", title, unit: "s", results });
+  }
+  if (opts.scenarios.has("pull")) {
+    const title = "pull bench/pull:latest from docker-registry (gzip layers)";
+    log(`scenario ${title}`);
+    const results = await runPullScenario(fixture, {
+      ...runOptions,
+      peers: opts.peers,
+      all: opts.all,
+    });
+    await emptyTrash(workRoot);
+    scenarios.push({ id: "pull", title, unit: "s", results });
   }
   if (opts.scenarios.has("images") || opts.scenarios.has("ctr-images")) {
     log("scenario images");
