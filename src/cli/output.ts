@@ -1,4 +1,5 @@
 import { ImageError } from "../errors.ts";
+import { CANNOT_CONNECT } from "../service/open.ts";
 import type { ImageService } from "../service/types.ts";
 import type { ParsedArgs } from "./parser.ts";
 
@@ -46,7 +47,9 @@ export class ConnectError extends Error {
  * problem: its message alone. With `-D` the stack follows, for both.
  */
 export function reportError(io: Output, err: unknown, debug: boolean): void {
-  if (err instanceof ImageError) {
+  // A daemon that cannot be reached did not respond: iSulad prints its text bare, also when
+  // the connection is lost in the middle of a call.
+  if (err instanceof ImageError && err.message !== CANNOT_CONNECT) {
     io.err(`Error response from daemon: ${err.message}\n`);
   } else if (err instanceof Error) {
     io.err(`${err.message}\n`);
