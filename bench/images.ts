@@ -89,8 +89,9 @@ async function isulaImages(fixture: Fixture, repeat: number, options: RunOptions
     runs: [],
   };
   if (load.status === "ok") {
-    const listed = await runQuiet([ISULA, "images", "-q"], { env });
-    const count = listed.stdout.split("\n").filter((l) => l.trim()).length;
+    // runQuiet keeps only the tail of the output; count the lines in the shell instead.
+    const listed = await runQuiet(["sh", "-c", `"${ISULA}" images -q | wc -l`], { env });
+    const count = Number(listed.stdout.trim());
     many = await timeRepeated(bases.many, [ISULA, "images"], repeat, env);
     if (count !== fixture.manyCount && many.status === "ok") {
       many.reason = `isula images -q listed ${count} lines, expected ${fixture.manyCount}`;

@@ -127,3 +127,37 @@ export function readLog(dirs: DaemonDirs): string {
   const file = join(dirs.logDir, "isulad.log");
   return existsSync(file) ? readFileSync(file, "utf8") : "";
 }
+
+/** What a finished `isula` process printed and its exit code (or signal name). */
+export interface IsulaResult {
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `./bin/isula <command> -H unix://<socket> ...args` (iSulad takes `-H` after the command)
+ * without blocking this process (the registry harness and fault proxy may run in it); killed
+ * after 60 s.
+ */
+export function runIsula(dirs: DaemonDirs, command: string, args: string[]): Promise<IsulaResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ISULA_BIN, [command, "-H", `unix://${dirs.socket}`, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal as string), stdout, stderr });
+    });
+  });
+}
