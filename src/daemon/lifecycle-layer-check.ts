@@ -4,6 +4,7 @@ import type { Digest } from "../digest/digest.ts";
 import { hasCode } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
+import { isDirectory } from "../image/verify-store.ts";
 
 /** What the check found: images removed, with the first reason for each. */
 export interface LayerCheckResult {
@@ -97,13 +98,4 @@ async function blobProblem(path: string, d: Digest, size?: number): Promise<stri
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   const actual = `sha256:${hash.digest("hex")}`;
   return actual === d ? undefined : `blob "${d}" hashes to "${actual}"`;
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch (err) {
-    if (hasCode(err, "ENOENT") || hasCode(err, "ENOTDIR")) return false;
-    throw err;
-  }
 }

@@ -1,24 +1,14 @@
 import { readFileSync } from "node:fs";
 import { chmod, chown, lstat, unlink } from "node:fs/promises";
-import { connect } from "node:net";
 import { hasCode, imageError } from "../errors.ts";
+import { connectionAnswers } from "../service/endpoint-answers.ts";
 
 /**
  * True when something accepts a connection on the unix socket `path` within `timeoutMs`.
  * Never throws: a missing file, a refused or timed-out connection are all false.
  */
 export function socketAnswers(path: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ path });
-    const done = (answered: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(answered);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once("connect", () => done(true));
-    sock.once("error", () => done(false));
-  });
+  return connectionAnswers({ path }, timeoutMs);
 }
 
 /**

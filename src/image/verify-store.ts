@@ -157,7 +157,8 @@ class VerifyRun {
   }
 }
 
-function isDirectory(path: string): boolean {
+/** True when `path` is a directory; false when it or a parent is missing or not a directory. */
+export function isDirectory(path: string): boolean {
   try {
     return statSync(path).isDirectory();
   } catch (err) {

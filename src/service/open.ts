@@ -127,16 +127,6 @@ async function endpointAnswers(host: string, timeoutMs: number): Promise<boolean
     if (!m) return false;
     target = { host: m[1] as string, port: Number(m[2]) };
   }
-  const { connect } = await import("node:net");
-  return new Promise((resolve) => {
-    const sock = connect(target);
-    const done = (answered: boolean) => {
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(answered);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once("connect", () => done(true));
-    sock.once("error", () => done(false));
-  });
+  const { connectionAnswers } = await import("./endpoint-answers.ts");
+  return connectionAnswers(target, timeoutMs);
 }
