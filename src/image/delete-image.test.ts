@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ImageError } from "../errors.ts";
-import { ImageStore, storeContext } from "./image-store.ts";
-import { commitFake, fakeChain, fakeImage, tempGraph } from "./testing/fixtures.ts";
+import { type ImageStore, storeContext } from "./image-store.ts";
+import { commitFake, fakeChain, fakeImage, useTempStore } from "./testing/fixtures.ts";
 import { verifyStore } from "./verify-store.ts";
 
 describe("ImageStore.deleteImage", () => {
-  let graph: string;
-  let cleanup: () => void;
   let store: ImageStore;
-
-  beforeEach(() => {
-    ({ graph, cleanup } = tempGraph());
-    store = ImageStore.open({ graph });
-  });
-  afterEach(() => {
-    store.close();
-    cleanup();
+  useTempStore((s) => {
+    store = s;
   });
 
   it("keeps shared base layers and removes the unshared ones with their blobs", async () => {

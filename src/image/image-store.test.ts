@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { sha256Digest } from "../digest/digest.ts";
 import { ImageError } from "../errors.ts";
-import { ImageStore, storeContext } from "./image-store.ts";
-import { commitFake, fakeChain, fakeImage, stageLayers, tempGraph } from "./testing/fixtures.ts";
+import { type ImageStore, storeContext } from "./image-store.ts";
+import { commitFake, fakeChain, fakeImage, stageLayers, useTempStore } from "./testing/fixtures.ts";
 import type { Lease, NewLayer } from "./types.ts";
 import { verifyStore } from "./verify-store.ts";
 
 const kind = (k: string) => (err: unknown) => err instanceof ImageError && err.kind === k;
 
 describe("ImageStore", () => {
-  let graph: string;
-  let cleanup: () => void;
   let store: ImageStore;
-
-  beforeEach(() => {
-    ({ graph, cleanup } = tempGraph());
-    store = ImageStore.open({ graph });
-  });
-  afterEach(() => {
-    store.close();
-    cleanup();
+  useTempStore((s) => {
+    store = s;
   });
 
   it("open() creates the layout with mode 0700 and a 0600 database", () => {

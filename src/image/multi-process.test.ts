@@ -1,24 +1,18 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ImageStore } from "./image-store.ts";
 import { spawnChild } from "./testing/child-process.ts";
-import { commitFake, fakeChain, fakeImage, tempGraph } from "./testing/fixtures.ts";
+import { commitFake, fakeChain, fakeImage, useTempStore } from "./testing/fixtures.ts";
 import { verifyStore } from "./verify-store.ts";
 
 describe("ImageStore across processes", () => {
   let graph: string;
-  let cleanup: () => void;
   let store: ImageStore;
-
-  beforeEach(() => {
-    ({ graph, cleanup } = tempGraph());
-    store = ImageStore.open({ graph });
-  });
-  afterEach(() => {
-    store.close();
-    cleanup();
+  useTempStore((s, g) => {
+    store = s;
+    graph = g;
   });
 
   it("a layer held by another process's lease survives deleteImage, and so do its temp files", async () => {

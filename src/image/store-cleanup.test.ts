@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ingestEntryName } from "../content/ingest.ts";
 import { currentProcess } from "../content/process-identity.ts";
 import { sha256Digest } from "../digest/digest.ts";
-import { ImageStore, storeContext } from "./image-store.ts";
-import { commitFake, fakeChain, fakeImage, tempGraph } from "./testing/fixtures.ts";
+import { type ImageStore, storeContext } from "./image-store.ts";
+import { commitFake, fakeChain, fakeImage, useTempStore } from "./testing/fixtures.ts";
 import { verifyStore } from "./verify-store.ts";
 
 /** The pid of a process that has exited. */
@@ -18,21 +18,9 @@ function deadPid(): number {
 }
 
 describe("ImageStore.open cleanup", () => {
-  let graph: string;
-  let cleanup: () => void;
   let store: ImageStore;
-  const reopen = () => {
-    store.close();
-    store = ImageStore.open({ graph });
-  };
-
-  beforeEach(() => {
-    ({ graph, cleanup } = tempGraph());
-    store = ImageStore.open({ graph });
-  });
-  afterEach(() => {
-    store.close();
-    cleanup();
+  const { reopen } = useTempStore((s) => {
+    store = s;
   });
 
   it("removes ingest entries of dead or reused pids and keeps those of live processes", () => {

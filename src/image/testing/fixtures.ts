@@ -1,8 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterEach, beforeEach } from "node:test";
 import { chainId, type Digest, digestHex, sha256Digest } from "../../digest/digest.ts";
-import type { ImageStore } from "../image-store.ts";
+import { ImageStore } from "../image-store.ts";
 import type { ImageRecord, LayerRecord, Lease, NewLayer } from "../types.ts";
 
 /**
@@ -112,4 +113,36 @@ export function commitFake(store: ImageStore, image: FakeImage, names: string[] 
 export function tempGraph(): { graph: string; cleanup: () => void } {
   const graph = mkdtempSync(join(tmpdir(), "isulad-ts-store-"));
   return { graph, cleanup: () => rmSync(graph, { recursive: true, force: true }) };
+}
+
+/**
+ * Gives each test of the calling `describe` a fresh store in a temp graph, handed to `set`
+ * before the test; closes and removes it after. `reopen()` closes the store and opens it again,
+ * as the next process would (and hands the new one to `set`).
+ */
+export function useTempStore(set: (store: ImageStore, graph: string) => void): {
+  reopen(): void;
+} {
+  let graph = "";
+  let cleanup = () => {};
+  let store: ImageStore | undefined;
+  const open = () => {
+    store = ImageStore.open({ graph });
+    set(store, graph);
+  };
+  beforeEach(() => {
+    ({ graph, cleanup } = tempGraph());
+    open();
+  });
+  afterEach(() => {
+    store?.close();
+    store = undefined;
+    cleanup();
+  });
+  return {
+    reopen() {
+      store?.close();
+      open();
+    },
+  };
 }
