@@ -7,9 +7,12 @@ import type { AppliedLayer, ApplyLayerOptions } from "./types.ts";
 import { abortError, acquireWorker, type WorkerLease } from "./worker-pool.ts";
 import type { FromWorker } from "./worker-protocol.ts";
 
-/** Stream bytes are sent to the worker in buffers of this size, at most `IN_FLIGHT` queued. */
+/**
+ * Stream bytes go to the worker in buffers of this size, `POOL` of them per layer: one being
+ * filled, one being applied, the rest queued in the worker.
+ */
 const CHUNK = 512 * 1024;
-const IN_FLIGHT = 4;
+const POOL = 6;
 
 let lastId = 0;
 
@@ -92,7 +95,7 @@ function runJob(lease: WorkerLease, opts: ApplyLayerOptions): Promise<AppliedLay
     };
     lease.onMessage = (msg: FromWorker) => {
       if (msg.id !== id) return;
-      if (msg.type === "ack") feeder?.acked();
+      if (msg.type === "ack") feeder?.acked(msg.data);
       else if (msg.type === "done") settle(undefined, msg.result);
       else settle(new ImageError(msg.kind, msg.message));
     };
@@ -108,13 +111,16 @@ function runJob(lease: WorkerLease, opts: ApplyLayerOptions): Promise<AppliedLay
 }
 
 /**
- * Copies a stream's chunks into fresh 512 KiB buffers and transfers them to the worker, with at
- * most `IN_FLIGHT` not yet taken. A failing source stops the worker through `stop`.
+ * Copies a stream's chunks into 512 KiB buffers and transfers them to the worker, which hands
+ * each back once consumed. The `POOL` buffers of a layer are allocated once and reused: fresh
+ * buffers, allocated here and freed on the worker's thread, fragmented the main thread's malloc
+ * heap (issue #3). A failing source stops the worker through `stop`.
  */
 class StreamFeeder {
   failure: ImageError | undefined;
   #closed = false;
-  #inFlight = 0;
+  #allocated = 0;
+  readonly #free: Uint8Array[] = [];
   #wake: (() => void) | undefined;
   readonly #iterator: AsyncIterator<Uint8Array>;
   readonly #stream: AsyncIterable<Uint8Array>;
@@ -131,7 +137,7 @@ class StreamFeeder {
   }
 
   async run(): Promise<void> {
-    let buf = new Uint8Array(CHUNK);
+    let buf: Uint8Array | undefined;
     let used = 0;
     try {
       for (;;) {
@@ -140,17 +146,19 @@ class StreamFeeder {
         if (r.done) break;
         const chunk = r.value;
         for (let off = 0; off < chunk.length; ) {
+          buf ??= await this.#take();
+          if (buf === undefined) return;
           const n = Math.min(CHUNK - used, chunk.length - off);
           buf.set(chunk.subarray(off, off + n), used);
           used += n;
           off += n;
           if (used < CHUNK) continue;
-          if (!(await this.#send(buf))) return;
-          buf = new Uint8Array(CHUNK);
+          this.#send(buf, used);
+          buf = undefined;
           used = 0;
         }
       }
-      if (used > 0 && !(await this.#send(buf.slice(0, used)))) return;
+      if (buf !== undefined && used > 0) this.#send(buf, used);
       this.lease.post({ type: "end", id: this.id });
     } catch (err) {
       if (this.#closed) return;
@@ -163,22 +171,28 @@ class StreamFeeder {
     }
   }
 
-  /** Waits for room, then transfers `buf`; false when the job ended meanwhile. */
-  async #send(buf: Uint8Array): Promise<boolean> {
-    while (this.#inFlight >= IN_FLIGHT && !this.#closed) {
+  /** A free buffer, waiting for the worker to hand one back if all are out; undefined once closed. */
+  async #take(): Promise<Uint8Array | undefined> {
+    while (this.#free.length === 0 && this.#allocated === POOL && !this.#closed) {
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
     }
-    if (this.#closed) return false;
-    this.#inFlight += 1;
-    const data = buf.buffer as ArrayBuffer;
-    this.lease.post({ type: "chunk", id: this.id, data }, [data]);
-    return true;
+    if (this.#closed) return undefined;
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    this.#allocated += 1;
+    return new Uint8Array(CHUNK);
   }
 
-  acked(): void {
-    this.#inFlight -= 1;
+  #send(buf: Uint8Array, length: number): void {
+    const data = buf.buffer as ArrayBuffer;
+    this.lease.post({ type: "chunk", id: this.id, data, length }, [data]);
+  }
+
+  /** Takes back a buffer the worker has consumed. */
+  acked(data: ArrayBuffer): void {
+    this.#free.push(new Uint8Array(data));
     this.#wake?.();
     this.#wake = undefined;
   }

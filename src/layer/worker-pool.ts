@@ -70,8 +70,15 @@ export function abortError(signal: AbortSignal) {
   return imageError("Unavailable", "applying layer: aborted", signal.reason);
 }
 
+/**
+ * A small young generation makes a worker collect short-lived buffers (gunzip allocates a fresh
+ * 256 KiB one per output chunk) soon after they die, instead of letting tens of MB of them pile
+ * up outside the V8 heap between collections (issue #3).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 };
+
 function startSlot(): Slot {
-  const worker = new Worker(workerUrl());
+  const worker = new Worker(workerUrl(), { resourceLimits: WORKER_LIMITS });
   const slot: Slot = { worker, lease: undefined };
   worker.on("message", (msg: FromWorker) => slot.lease?.onMessage(msg));
   let failure: Error | undefined;

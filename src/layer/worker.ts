@@ -15,8 +15,10 @@ if (port === null) throw new Error("layer worker must run in a worker thread");
 let queue: Array<Buffer | null> = [];
 let waiting: { resolve(b: Buffer | null): void; reject(e: unknown): void } | undefined;
 let cancelled = false;
+/** The buffer of the chunk the job holds now; handed back when it asks for the next one. */
+let lent: ArrayBuffer | undefined;
 
-const post = (msg: FromWorker) => port.postMessage(msg);
+const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
 
 port.on("message", (msg: ToWorker) => {
   switch (msg.type) {
@@ -25,9 +27,9 @@ port.on("message", (msg: ToWorker) => {
       break;
     case "chunk":
     case "end": {
-      const chunk = msg.type === "chunk" ? Buffer.from(msg.data) : null;
+      const chunk = msg.type === "chunk" ? Buffer.from(msg.data, 0, msg.length) : null;
       if (waiting) {
-        if (chunk) post({ type: "ack", id: msg.id });
+        lent = chunk?.buffer as ArrayBuffer | undefined;
         waiting.resolve(chunk);
         waiting = undefined;
       } else queue.push(chunk);
@@ -44,6 +46,7 @@ async function run(id: number, job: LayerJob, abort: Int32Array): Promise<void> 
   queue = [];
   waiting = undefined;
   cancelled = false;
+  lent = undefined;
   const aborted = () => cancelled || Atomics.load(abort, 0) !== 0;
   const file = job.source.kind === "file" ? openRange(job.source) : undefined;
   try {
@@ -59,11 +62,18 @@ async function run(id: number, job: LayerJob, abort: Int32Array): Promise<void> 
   }
 }
 
+/**
+ * Hands out the chunks of a stream job. The job is done with a chunk once it asks for the next
+ * (the `NextChunk` contract), so that is when its buffer goes back to the main thread: the
+ * buffers circulate between the threads instead of being allocated there and freed here.
+ */
 function streamChunks(id: number): NextChunk {
   return () => {
+    if (lent !== undefined) post({ type: "ack", id, data: lent }, [lent]);
+    lent = undefined;
     if (queue.length > 0) {
       const chunk = queue.shift() as Buffer | null;
-      if (chunk) post({ type: "ack", id });
+      lent = chunk?.buffer as ArrayBuffer | undefined;
       return chunk;
     }
     return new Promise((resolve, reject) => {
