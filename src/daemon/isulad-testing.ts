@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runProcess } from "../../test/helpers/run-process.ts";
 
 export const ISULAD_BIN = join(import.meta.dirname, "..", "..", "bin", "isulad");
 export const ISULA_BIN = join(import.meta.dirname, "..", "..", "bin", "isula");
@@ -140,24 +141,11 @@ export interface IsulaResult {
  * without blocking this process (the registry harness and fault proxy may run in it); killed
  * after 60 s.
  */
-export function runIsula(dirs: DaemonDirs, command: string, args: string[]): Promise<IsulaResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ISULA_BIN, [command, "-H", `unix://${dirs.socket}`, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal as string), stdout, stderr });
-    });
-  });
+export async function runIsula(
+  dirs: DaemonDirs,
+  command: string,
+  args: string[],
+): Promise<IsulaResult> {
+  const r = await runProcess(ISULA_BIN, [command, "-H", `unix://${dirs.socket}`, ...args]);
+  return { code: r.code ?? (r.signal as string), stdout: r.stdout, stderr: r.stderr };
 }

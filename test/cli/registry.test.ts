@@ -3,7 +3,6 @@
 // are built here, pushed with skopeo, and compared with what `load` of the same image stores.
 // Needs `npm run build` first.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +12,7 @@ import { type BuiltImage, buildImage, buildLayer, sampleImage } from "../helpers
 import { writeOciLayout } from "../helpers/oci-layout-writer.ts";
 import type { RegistryHarness, RegistryMode } from "../helpers/registry-harness.ts";
 import { startRegistry } from "../helpers/registry-harness.ts";
+import { runProcess } from "../helpers/run-process.ts";
 import { listTree, snapshotStore } from "../helpers/store-snapshot.ts";
 import {
   assertBuilt,
@@ -24,30 +24,14 @@ import {
 } from "./harness.ts";
 
 /** Runs `./bin/isula` without blocking this process (the token server runs in it). */
-function run(box: Sandbox, args: string[], input?: string): Promise<RunResult> {
+async function run(box: Sandbox, args: string[], input?: string): Promise<RunResult> {
   ensureDaemon(box);
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, "bin", "isula"), args, {
-      cwd: join(box.dir, "work"),
-      env: box.env,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => {
-      stdout += c;
-    });
-    child.stderr.on("data", (c) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input ?? "");
+  const r = await runProcess(join(ROOT, "bin", "isula"), args, {
+    cwd: join(box.dir, "work"),
+    env: box.env,
+    input: input ?? "",
   });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** A sandbox whose daemon.json and certs.d reach `reg`. */
