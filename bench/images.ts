@@ -7,6 +7,7 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { startContainerd, stopContainerd } from "./containerd.ts";
 import type { Fixture } from "./fixture.ts";
+import { imagesBothModes } from "./isulad-daemon.ts";
 import { type CommandResult, runQuiet, timeCommand } from "./measure.ts";
 import { checkIsula, ISULA, isulaStore, requireTools, unmountUnder } from "./peers.ts";
 import {
@@ -98,8 +99,12 @@ async function isulaImages(fixture: Fixture, repeat: number, options: RunOptions
     }
   }
   options.log(`${bases.many.label}: ${many.status}`);
+  // Direct mode and through isulad, alternating, on the same store (issue #4).
+  const modes =
+    load.status === "ok" ? await imagesBothModes(env, manyDir, fixture.manyCount, repeat) : [];
+  for (const r of modes) options.log(`${r.label}: ${r.status}`);
   await rm(manyDir, { recursive: true, force: true });
-  return [empty, load, many];
+  return [empty, load, many, ...modes];
 }
 
 /** Runs the containerd part: import the many-images archive once, then `ctr images ls`. */

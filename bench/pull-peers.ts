@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { ctrPeer } from "./containerd.ts";
 import type { Fixture } from "./fixture.ts";
+import { throughDaemon } from "./isulad-daemon.ts";
 import {
   checkIsula,
   expectListed,
@@ -61,6 +62,19 @@ function isulaPull(source: PullSource): Peer {
   };
 }
 
+/** `isula pull -H <isulad>`: the same pull through a daemon on a fresh store (issue #4). */
+function isulaDaemonPull(source: PullSource): Peer {
+  return throughDaemon({
+    id: "isula-daemon",
+    label: "isula pull through isulad",
+    makeStore: (dir) => isulaStore(dir, { "insecure-registries": [source.host] }),
+    command: "pull",
+    args: [source.reference],
+    check: (env) => expectListed(env, source.repository, PULL_TAG),
+    isAvailable: checkIsula,
+  });
+}
+
 /** `ctr images pull --plain-http` (which also unpacks into the overlayfs snapshotter). */
 function ctrPull(source: PullSource): Peer {
   const args = ["images", "pull", "--plain-http", source.reference];
@@ -104,6 +118,7 @@ export function pullPeers(source: PullSource, wanted: Set<string>, all: boolean)
     ["curl", curlFloor(source, false)],
     ["curl", curlFloor(source, true)],
     ["isula", isulaPull(source)],
+    ["isula", isulaDaemonPull(source)],
     ["podman", all && podman("vfs")],
     ["podman", podman("overlay")],
     ["ctr", ctrPull(source)],

@@ -84,5 +84,36 @@ export function checkTargets(scenarios: Scenario[]): Target[] {
     targets.push(...fasterTargets("isula pull", pull, peers));
     targets.push(rssTarget("isula pull", isula));
   }
+  targets.push(...daemonTargets(images, pull));
   return targets;
+}
+
+/** Issue #4: `isula images` through isulad < 150 ms, pull through it ≤ 1.1x, idle RSS < 80 MB. */
+function daemonTargets(images?: Scenario, pull?: Scenario): Target[] {
+  const out: Target[] = [];
+  if (images) {
+    const list = find(images, "isula-images-daemon");
+    out.push({
+      goal: "isula images through isulad with 1,000 images < 150 ms",
+      pass: list?.medianMs === undefined ? null : list.medianMs < 150,
+      detail: list?.medianMs === undefined ? "–" : `${list.medianMs.toFixed(1)} ms median`,
+    });
+    const idle = find(images, "isulad-start")?.peakRssKb;
+    out.push({
+      goal: "isulad idle RSS < 80 MB",
+      pass: idle == null ? null : idle < 80 * 1024,
+      detail: idle == null ? "–" : `${(idle / 1024).toFixed(0)} MB`,
+    });
+  }
+  if (pull) {
+    const daemon = find(pull, "isula-daemon");
+    const direct = find(pull, "isula");
+    const r = ratio(daemon, direct);
+    out.push({
+      goal: "isula pull through isulad ≤ 1.1x direct mode",
+      pass: r === null ? null : r <= 1.1,
+      detail: `${fmtRatio(r)}${medians(daemon, direct)}`,
+    });
+  }
+  return out;
 }

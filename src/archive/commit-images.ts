@@ -9,6 +9,7 @@ import {
   ociLayerMediaType,
 } from "../oci/media-types.ts";
 import type { ImageManifest } from "../oci/types.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import type { ImagePlan } from "./image-plan.ts";
 import { DOCKER_LAYER_TAR, type PreparedLayers } from "./prepare-layers.ts";
 
@@ -52,6 +53,7 @@ export function commitImages(opts: {
       manifestMediaType: manifest.mediaType,
       names,
     });
+    crashPoint("load.image-committed");
     for (const id of chain) {
       if (fresh.has(id)) committed.add(id);
     }

@@ -1,6 +1,7 @@
 import { parseJson } from "../digest/bounded-read.ts";
 import { type Digest, sha256Digest } from "../digest/digest.ts";
 import { ImageError, imageError } from "../errors.ts";
+import { MAX_INDEX_ENTRIES } from "../oci/check-descriptor.ts";
 import type { DockerArchiveItem } from "../oci/types.ts";
 import type { ArchiveView } from "./archive-view.ts";
 import { checkConfig, checkLayerCount, digestInName, type ImagePlan } from "./image-plan.ts";
@@ -91,6 +92,11 @@ function parseItems(bytes: Buffer): DockerArchiveItem[] {
     );
   }
   if (doc.length === 0) throw imageError("InvalidArgument", '"manifest.json" lists no images');
+  if (doc.length > MAX_INDEX_ENTRIES)
+    throw imageError(
+      "InvalidArgument",
+      `"manifest.json" lists ${doc.length} images, more than ${MAX_INDEX_ENTRIES}`,
+    );
   return doc as DockerArchiveItem[];
 }
 

@@ -1,6 +1,7 @@
 import { parseJson } from "../digest/bounded-read.ts";
 import { type Digest, isDigest, sha256Digest } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { checkLayerTotal } from "../oci/check-descriptor.ts";
 import type { ImageConfig } from "../oci/types.ts";
 
 /** One image an archive holds, as read from its `manifest.json` or `index.json`. */
@@ -52,11 +53,18 @@ function checkTime(value: unknown, where: string): void {
   }
 }
 
-/** Throws unless the config lists exactly as many diffIDs as there are layers. */
+/**
+ * Throws unless the config lists exactly as many diffIDs as there are layers, and there are at
+ * most `MAX_IMAGE_LAYERS` of them.
+ */
 export function checkLayerCount(
   plan: { diffIds: Digest[]; layers: string[] },
   where: string,
 ): void {
+  checkLayerTotal(
+    Math.max(plan.layers.length, plan.diffIds.length),
+    `the image of config "${where}"`,
+  );
   if (plan.diffIds.length !== plan.layers.length) {
     throw imageError(
       "InvalidArgument",

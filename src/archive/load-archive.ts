@@ -4,7 +4,9 @@ import type { ImageStore } from "../image/image-store.ts";
 import type { Lease } from "../image/types.ts";
 import type { WhiteoutFormat } from "../layer/types.ts";
 import { detectWhiteoutFormat } from "../layer/whiteout.ts";
+import { prestartWorkers } from "../layer/worker-pool.ts";
 import { normaliseName } from "../reference/normalise.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { sniffArchiveCompression } from "./archive-compression.ts";
 import type { ArchiveView } from "./archive-view.ts";
 import { IndexedView } from "./archive-view.ts";
@@ -13,7 +15,7 @@ import { planDockerArchive } from "./docker-archive.ts";
 import type { ImagePlan } from "./image-plan.ts";
 import { type LayerProvider, PassedProvider, RangeProvider } from "./layer-provider.ts";
 import { planOciLayout } from "./oci-layout.ts";
-import { type LoadProgress, prepareLayers } from "./prepare-layers.ts";
+import { LAYER_PARALLELISM, type LoadProgress, prepareLayers } from "./prepare-layers.ts";
 import { passCompressedArchive } from "./stream-pass.ts";
 import { indexTarFile, readExactly } from "./tar-index.ts";
 
@@ -50,13 +52,20 @@ export interface LoadArchiveResult {
  */
 export async function loadArchive(opts: LoadArchiveOptions): Promise<LoadArchiveResult> {
   const fh = await openArchive(opts.file);
+  // The probe runs mknod(1), the slowest step before the first layer: it runs while the archive
+  // is read. Its scratch folder is in the store, so the load never returns before it settled.
+  const probe = opts.whiteoutFormat
+    ? Promise.resolve(opts.whiteoutFormat)
+    : detectWhiteoutFormat(opts.store.root);
+  probe.catch(() => {});
   try {
-    const whiteoutFormat = opts.whiteoutFormat ?? (await detectWhiteoutFormat(opts.store.root));
     const lease = opts.store.lease();
     try {
-      const { view, provider, ended } = await readArchive(fh, lease, whiteoutFormat, opts);
+      const { view, provider, ended, whiteoutFormat } = await readArchive(fh, lease, probe, opts);
+      crashPoint("load.archive-read");
       const plans = await explainCut(planArchive(view), ended);
       const names = resolveNames(plans, opts.tag);
+      crashPoint("load.planned");
       const prepared = await explainCut(
         prepareLayers({
           plans,
@@ -69,6 +78,7 @@ export async function loadArchive(opts: LoadArchiveOptions): Promise<LoadArchive
         ended,
       );
       opts.signal?.throwIfAborted();
+      crashPoint("load.prepared");
       return {
         images: commitImages({ store: opts.store, loadLease: lease, plans, names, prepared }),
       };
@@ -81,31 +91,44 @@ export async function loadArchive(opts: LoadArchiveOptions): Promise<LoadArchive
     }
     throw err;
   } finally {
+    await probe.catch(() => {});
     await fh.close();
   }
+}
+
+/** What {@link readArchive} found, and the whiteout format the layers are unpacked with. */
+interface ReadArchive {
+  view: ArchiveView;
+  provider: LayerProvider;
+  ended: boolean;
+  whiteoutFormat: WhiteoutFormat;
 }
 
 /**
  * Opens the archive's members the way its compression allows: a plain tar is indexed (headers
  * only) and its layers are read later from their byte ranges; a compressed one is streamed once
- * now, unpacking what looks like a layer into temp paths of `lease`.
+ * now, unpacking what looks like a layer into temp paths of `lease`. Layer workers start as soon
+ * as the archive looks like one, so their start-up overlaps the indexing and the probe.
  */
 async function readArchive(
   fh: FileHandle,
   lease: Lease,
-  whiteoutFormat: WhiteoutFormat,
+  probe: Promise<WhiteoutFormat>,
   opts: LoadArchiveOptions,
-): Promise<{ view: ArchiveView; provider: LayerProvider; ended: boolean }> {
+): Promise<ReadArchive> {
   const { size } = await fh.stat();
   if (size === 0) throw imageError("InvalidArgument", "the archive is empty");
   const head = Buffer.alloc(Math.min(size, 512));
   await readExactly(fh, head, 0);
   const compression = sniffArchiveCompression(head);
+  prestartWorkers(LAYER_PARALLELISM);
   if (compression === "none") {
     const index = await indexTarFile(fh, size);
+    const whiteoutFormat = await probe;
     const provider = new RangeProvider(opts.file, index, whiteoutFormat);
-    return { view: new IndexedView(fh, index), provider, ended: index.ended };
+    return { view: new IndexedView(fh, index), provider, ended: index.ended, whiteoutFormat };
   }
+  const whiteoutFormat = await probe;
   const { file, signal } = opts;
   const passed = await passCompressedArchive({
     file,
@@ -115,7 +138,7 @@ async function readArchive(
     ...(signal ? { signal } : {}),
   });
   const provider = new PassedProvider((n) => passed.view.resolve(n), passed.layers, whiteoutFormat);
-  return { view: passed.view, provider, ended: true };
+  return { view: passed.view, provider, ended: true, whiteoutFormat };
 }
 
 /**

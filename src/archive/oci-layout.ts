@@ -2,8 +2,9 @@ import { arch } from "node:process";
 import { parseJson } from "../digest/bounded-read.ts";
 import { type Digest, isDigest, sha256Digest } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
-import { MediaType } from "../oci/media-types.ts";
-import type { Descriptor, ImageIndex, ImageManifest } from "../oci/types.ts";
+import { checkIndex, checkManifest } from "../oci/check-descriptor.ts";
+import { layerCompression, MediaType } from "../oci/media-types.ts";
+import type { Descriptor, ImageManifest } from "../oci/types.ts";
 import type { ArchiveView } from "./archive-view.ts";
 import { checkConfig, checkLayerCount, type ImagePlan } from "./image-plan.ts";
 
@@ -50,9 +51,7 @@ export function entryName(desc: Descriptor): string | undefined {
  * Attestation manifests are skipped. Throws `InvalidArgument` for anything malformed or missing.
  */
 export async function readIndexedManifests(view: ArchiveView): Promise<IndexedManifest[]> {
-  const index = await readJsonBlob<ImageIndex>(view, "index.json");
-  if (!Array.isArray(index.manifests))
-    throw imageError("InvalidArgument", "index.json has no manifests");
+  const index = checkIndex(await readJsonBlob(view, "index.json"), "index.json");
   const byDigest = new Map<Digest, IndexedManifest>();
   for (const desc of index.manifests) {
     if (desc?.annotations?.[REFERENCE_TYPE]) continue;
@@ -82,6 +81,7 @@ export async function planOciLayout(view: ArchiveView): Promise<ImagePlan[]> {
     const where = blobMember(entry.manifest.config.digest);
     const config = await readVerified(view, entry.manifest.config);
     const { id, diffIds } = checkConfig(config, where);
+    for (const l of entry.manifest.layers) checkLayerMediaType(l.mediaType, entry.digest);
     const layerDigests = entry.manifest.layers.map((l) => parseLayerDigest(l.digest));
     const plan: ImagePlan = {
       id,
@@ -100,7 +100,8 @@ export async function planOciLayout(view: ArchiveView): Promise<ImagePlan[]> {
 }
 
 async function pickFromNested(view: ArchiveView, desc: Descriptor): Promise<Descriptor> {
-  const nested = parseJson(await readVerified(view, desc), blobMember(desc.digest)) as ImageIndex;
+  const where = blobMember(desc.digest);
+  const nested = checkIndex(parseJson(await readVerified(view, desc), where), `index "${where}"`);
   const candidates = (nested.manifests ?? []).filter(
     (d) => !d.annotations?.[REFERENCE_TYPE] && d.platform?.os !== "unknown",
   );
@@ -154,11 +155,22 @@ async function readJsonBlob<T>(view: ArchiveView, name: string): Promise<T> {
 }
 
 function parseManifest(bytes: Buffer): ImageManifest {
-  const doc = parseJson(bytes, "an image manifest") as ImageManifest;
-  if (typeof doc !== "object" || doc === null || !doc.config || !Array.isArray(doc.layers)) {
-    throw imageError("InvalidArgument", "an image manifest in the archive has no config or layers");
-  }
-  return doc;
+  return checkManifest(parseJson(bytes, "an image manifest"), "an image manifest in the archive");
+}
+
+/** Docker's uncompressed layer type, which `layerCompression` (pull) leaves out. */
+const DOCKER_PLAIN_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
+
+/**
+ * Refuses a layer whose media type is not a tar layer (encrypted layers, artifacts): unpacking
+ * it would fail later with a less clear message, or unpack something that is not a layer.
+ */
+function checkLayerMediaType(mediaType: string, manifest: Digest): void {
+  if (layerCompression(mediaType) !== undefined || mediaType === DOCKER_PLAIN_LAYER) return;
+  throw imageError(
+    "InvalidArgument",
+    `image manifest "${manifest}" has unsupported layer media type ${JSON.stringify(mediaType)}`,
+  );
 }
 
 function parseLayerDigest(d: string): Digest {

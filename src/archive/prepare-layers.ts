@@ -4,6 +4,7 @@ import { imageError } from "../errors.ts";
 import type { LayerRecord, Lease, NewLayer } from "../image/types.ts";
 import type { WhiteoutFormat } from "../layer/types.ts";
 import { type Compression, MediaType } from "../oci/media-types.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import type { ImagePlan } from "./image-plan.ts";
 import type { LayerProvider } from "./layer-provider.ts";
 
@@ -22,6 +23,9 @@ export interface PreparedLayers {
   /** Layers this load unpacked (temp paths in the load's lease). */
   fresh: Map<string, NewLayer>;
 }
+
+/** How many layers a load unpacks at once. */
+export const LAYER_PARALLELISM = Math.min(4, availableParallelism());
 
 /** The media type a layer record gets when no manifest in the archive states one. */
 export function layerMediaType(c: Compression): string {
@@ -69,9 +73,11 @@ export async function prepareLayers(opts: {
       }
       jobs.set(id, async () => {
         opts.onProgress?.({ layer: diffId, status: "unpacking" });
+        crashPoint("load.unpack-start");
         const digest = plan.layerDigests?.[i];
         const expect = { diffId, ...(digest ? { digest } : {}) };
         const u = await opts.provider.unpack(name, expect, opts.lease, opts.signal);
+        crashPoint("load.unpack-end");
         opts.onProgress?.({ layer: diffId, status: "done" });
         const parent = i > 0 ? chain[i - 1] : undefined;
         const record: NewLayer["record"] = {
@@ -88,7 +94,7 @@ export async function prepareLayers(opts: {
       });
     });
   }
-  const fresh = await runLimited(jobs, Math.min(4, availableParallelism()), opts.signal);
+  const fresh = await runLimited(jobs, LAYER_PARALLELISM, opts.signal);
   return { held, fresh };
 }
 

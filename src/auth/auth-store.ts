@@ -1,11 +1,15 @@
 import { join } from "node:path";
 import { ImageError, imageError } from "../errors.ts";
 import { decryptAuth, encryptAuth, newAesKey } from "./credential-cipher.ts";
+import { withFileLock } from "./file-lock.ts";
 import { ensureSecretDir, readSecretFile, writeSecretFile } from "./secure-file.ts";
 import type { Credentials } from "./types.ts";
 
 /** iSulad's limit on the entries of auths.json. */
 const MAX_ENTRIES = 65536;
+
+/** Lock file beside auths.json while a change is written (see `withFileLock`). */
+const LOCK_NAME = ".auths.lock";
 
 type AuthsFile = { auths: Record<string, { auth?: string; [k: string]: unknown }> };
 
@@ -15,8 +19,9 @@ type AuthsFile = { auths: Record<string, { auth?: string; [k: string]: unknown }
  * each written atomically; files written by iSulad are read here and the other way round.
  * Hosts are keys as given: the caller maps `docker.io` to `registry-1.docker.io` first.
  *
- * Methods are synchronous and safe to call from concurrent async code in one process; two
- * processes saving at once may lose one of the two writes (last rename wins), never corrupt.
+ * Methods are synchronous. `save` and `remove` hold an exclusive lock on `.auths.lock` in the
+ * folder around their read-modify-write, so concurrent logins and logouts, in one process or
+ * several, each keep their change; readers take no lock (the file is replaced atomically).
  * No error message ever contains a credential.
  */
 export class AuthStore {
@@ -57,25 +62,39 @@ export class AuthStore {
   /** Stores (or replaces) the entry of `host`, creating the folder and `aeskey` if missing. */
   save(host: string, creds: Credentials): void {
     ensureSecretDir(this.dir);
-    let key = this.#readKey();
-    if (key === undefined) {
-      key = newAesKey();
-      writeSecretFile(this.keyPath, key);
-    }
-    const file = this.#read() ?? { auths: {} };
-    if (!(host in file.auths) && Object.keys(file.auths).length >= MAX_ENTRIES) {
-      throw imageError("ResourceExhausted", `auths.json already holds ${MAX_ENTRIES} entries`);
-    }
-    file.auths[host] = { auth: encryptAuth(creds, key) };
-    this.#write(file);
+    this.#locked(() => {
+      let key = this.#readKey();
+      if (key === undefined) {
+        key = newAesKey();
+        writeSecretFile(this.keyPath, key);
+      }
+      const file = this.#read() ?? { auths: {} };
+      if (!(host in file.auths) && Object.keys(file.auths).length >= MAX_ENTRIES) {
+        throw imageError("ResourceExhausted", `auths.json already holds ${MAX_ENTRIES} entries`);
+      }
+      file.auths[host] = { auth: encryptAuth(creds, key) };
+      this.#write(file);
+    });
   }
 
   /** Removes the entry of `host`; nothing stored (or no file) is success. Keeps `aeskey`. */
   remove(host: string): void {
-    const file = this.#read();
-    if (file === undefined || !(host in file.auths)) return;
-    delete file.auths[host];
-    this.#write(file);
+    if (this.#read() === undefined) return;
+    this.#locked(() => {
+      const file = this.#read();
+      if (file === undefined || !(host in file.auths)) return;
+      delete file.auths[host];
+      this.#write(file);
+    });
+  }
+
+  /**
+   * Runs a read-modify-write of auths.json (and the creation of aeskey) under `.auths.lock` in
+   * the folder, so that concurrent logins from several processes each keep their entry, and two
+   * first logins never write two different keys.
+   */
+  #locked(fn: () => void): void {
+    withFileLock(join(this.dir, LOCK_NAME), `"${this.authsPath}"`, fn);
   }
 
   #read(): AuthsFile | undefined {

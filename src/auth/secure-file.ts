@@ -21,11 +21,12 @@ const MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads a secret file of the credential folder, or returns undefined when it does not exist.
- * Refuses (`PermissionDenied`) a file any group or other user may access, and a symlink that
- * leads out of its folder; a symlink within the folder is followed. Not a regular file:
- * `FailedPrecondition`.
+ * Refuses (`PermissionDenied`) a file any group or other user may access, a folder they may
+ * write to (they could swap the file), and a symlink that leads out of its folder; a symlink
+ * within the folder is followed. Not a regular file: `FailedPrecondition`.
  */
 export function readSecretFile(path: string): Buffer | undefined {
+  checkSecretDir(dirname(path));
   let target = path;
   try {
     if (lstatSync(path).isSymbolicLink()) target = resolveInside(path);
@@ -88,8 +89,29 @@ function resolveInside(path: string): string {
  */
 export function ensureSecretDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!statSync(dir).isDirectory()) {
-    throw imageError("FailedPrecondition", `"${dir}" is not a directory`);
+  checkSecretDir(dir);
+}
+
+/**
+ * Refuses (`PermissionDenied`) a credential folder that group or others may write to, naming it
+ * and the fix; a folder that does not exist passes (nothing is read from it). Not a directory:
+ * `FailedPrecondition`.
+ */
+function checkSecretDir(dir: string): void {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    if (hasCode(err, "ENOENT")) return;
+    throw err;
+  }
+  if (!st.isDirectory()) throw imageError("FailedPrecondition", `"${dir}" is not a directory`);
+  if ((st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
+    throw imageError(
+      "PermissionDenied",
+      `refusing to use "${dir}": group or others may write to it (mode ${mode}); run chmod 700 on it`,
+    );
   }
 }
 

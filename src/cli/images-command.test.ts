@@ -79,3 +79,67 @@ describe("isula images", () => {
     });
   });
 });
+
+describe("isula images --format", () => {
+  const svc = () => {
+    const s = new FakeService();
+    s.images = [
+      {
+        id: `e4db68de4ff2${"0".repeat(52)}`,
+        repoTags: ["busybox:latest"],
+        repoDigests: [`busybox@sha256:${"d".repeat(64)}`],
+        created: "2019-06-15T08:19:54Z",
+        size: 1372806,
+      },
+    ];
+    return s;
+  };
+
+  it("prints each row through the template, with Docker's `\\t` escape", async () => {
+    const r = await runHandler(
+      "images",
+      ["--format", "{{.Repository}}\\t{{.Tag}} {{.Digest}}"],
+      svc(),
+    );
+    assert.deepEqual(r, {
+      code: 0,
+      stdout: `busybox\tlatest sha256:${"d".repeat(64)}\n`,
+      stderr: "",
+    });
+  });
+
+  it("prints Docker's header and aligned columns with a table format", async () => {
+    const r = await runHandler(
+      "images",
+      ["--format", "table {{.Repository}}\t{{.ID}}\t{{.CreatedAt}}"],
+      svc(),
+    );
+    assert.deepEqual(r, {
+      code: 0,
+      stdout:
+        "REPOSITORY   IMAGE ID       CREATED AT\n" +
+        "busybox      e4db68de4ff2   2019-06-15 08:19:54 +0000 UTC\n",
+      stderr: "",
+    });
+  });
+
+  it("lets -q win over --format", async () => {
+    const r = await runHandler("images", ["-q", "--format", "{{.Tag}}"], svc());
+    assert.deepEqual(r, { code: 0, stdout: "e4db68de4ff2\n", stderr: "" });
+  });
+
+  it("prints a template error verbatim and exits 1 without listing", async () => {
+    const s = svc();
+    const r = await runHandler("images", ["--format", "{{.Colour"], s);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^Unexpected "\{" or "\}" in operand/);
+    assert.equal(s.calls.length, 0);
+    const missing = await runHandler("images", ["--format", "{{.Colour}}"], svc());
+    assert.deepEqual(missing, {
+      code: 1,
+      stdout: "",
+      stderr: 'Executing "" at <.Colour>: map has no entry for key "Colour"\n',
+    });
+  });
+});

@@ -1,6 +1,9 @@
+import { ImageError } from "../errors.ts";
+import type { RowFormat } from "./format-option.ts";
+import { compileImagesFormat, renderImagesFormat } from "./images-format.ts";
 import { imageRows, renderImagesTable, renderQuietIds } from "./images-table.ts";
 import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
-import { boolOption, listOption, type ParsedArgs } from "./parser.ts";
+import { boolOption, listOption, type ParsedArgs, stringOption } from "./parser.ts";
 
 /**
  * Turns `-f key=value` words into the service's filter map: split at the first `=`, key trimmed
@@ -21,14 +24,26 @@ export function parseFilters(words: readonly string[]): Record<string, string[]>
 }
 
 /**
- * `isula images [-q] [-f key=value]...`: the table (or short IDs) on stdout; a bad filter or a
- * service error on stderr, exit 1. Extra arguments are ignored, as iSulad does.
+ * `isula images [-q] [-f key=value]... [--format FORMAT]`: the table (or short IDs, or the rows
+ * through the template, see images-format.ts) on stdout; a bad filter, a bad template or a
+ * service error on stderr, exit 1. `-q` wins over `--format`. Extra arguments are ignored, as
+ * iSulad does.
  */
 export async function runImages(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
   const filters = parseFilters(listOption(parsed, "filter"));
   if (typeof filters === "string") {
     ctx.io.err(`${filters}\n`);
     return EXIT_FAILURE;
+  }
+  const quiet = boolOption(parsed, "quiet");
+  const source = stringOption(parsed, "format");
+  let format: RowFormat | undefined;
+  if (source !== undefined && !quiet) {
+    try {
+      format = compileImagesFormat(source);
+    } catch (err) {
+      return templateFailure(ctx, err);
+    }
   }
 
   let images: Awaited<ReturnType<typeof ctx.service.list>>;
@@ -39,7 +54,24 @@ export async function runImages(parsed: ParsedArgs, ctx: CommandContext): Promis
     return EXIT_FAILURE;
   }
 
+  if (format !== undefined) {
+    let text: string;
+    try {
+      text = renderImagesFormat(format, images);
+    } catch (err) {
+      return templateFailure(ctx, err);
+    }
+    ctx.io.out(text);
+    return 0;
+  }
   const rows = imageRows(images);
-  ctx.io.out(boolOption(parsed, "quiet") ? renderQuietIds(rows) : renderImagesTable(rows));
+  ctx.io.out(quiet ? renderQuietIds(rows) : renderImagesTable(rows));
   return 0;
+}
+
+/** Template errors are user-facing lines of their own: printed verbatim, exit 1. */
+function templateFailure(ctx: CommandContext, err: unknown): number {
+  if (!(err instanceof ImageError)) throw err;
+  ctx.io.err(`${err.message}\n`);
+  return EXIT_FAILURE;
 }

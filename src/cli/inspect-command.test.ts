@@ -83,6 +83,28 @@ describe("isula inspect", () => {
     assert.equal(svc.calls.length, 0);
   });
 
+  it("prints a header row and aligned columns for a table format", async () => {
+    const r = await runHandler(
+      "inspect",
+      ["-f", 'table {{.image.id}}\\t{{join .image.repo_tags ","}}\\t{{.image.size}}', "a", "b"],
+      service(),
+    );
+    assert.deepEqual(r, {
+      code: 0,
+      stdout: "ID        REPO TAGS   SIZE\naaa       a:latest    1\nbbb                   2\n",
+      stderr: "",
+    });
+  });
+
+  it("refuses `table` with no columns as a usage error", async () => {
+    const r = await runHandler("inspect", ["-f", "table", "a"], service());
+    assert.deepEqual(r, {
+      code: 125,
+      stdout: "",
+      stderr: "Inspect format parameter invalid: table\n",
+    });
+  });
+
   it("treats an empty format as a usage error", async () => {
     const r = await runHandler("inspect", ["-f", "", "a"], service());
     assert.deepEqual(r, { code: 125, stdout: "", stderr: "Inspect format parameter invalid: \n" });

@@ -1,9 +1,11 @@
 import { ImageError } from "../errors.ts";
 import { formatInspectDocuments } from "../template/json-printer.ts";
 import { compileTemplate, type Template } from "../template/template.ts";
+import { compileRowFormat, headerDocument, type RowFormat } from "./format-option.ts";
 import { type CommandContext, EXIT_FAILURE, EXIT_USAGE, reportError } from "./output.ts";
 import { type ParsedArgs, stringOption } from "./parser.ts";
 import { MAX_CLIENT_ARGS } from "./rmi-command.ts";
+import { alignTabs } from "./tab-writer.ts";
 
 /**
  * `isula inspect [-f FORMAT] [-t N] NAME...`. Names are inspected in order and output is held
@@ -12,7 +14,8 @@ import { MAX_CLIENT_ARGS } from "./rmi-command.ts";
  * documents print as iSulad's pretty-printed list; with `-f` the template (compiled once) is
  * rendered per document, each result ending with a newline. Template errors print verbatim
  * (exit 1); an empty format is a usage error (125). `-t` is accepted and unused: it only
- * matters for containers.
+ * matters for containers. A format starting with `table` prints a header row (each field's
+ * key as a column title, see `headerDocument`) and aligns tab-separated columns as Docker does.
  */
 export async function runInspect(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
   const names = parsed.args;
@@ -23,11 +26,15 @@ export async function runInspect(parsed: ParsedArgs, ctx: CommandContext): Promi
 
   const format = stringOption(parsed, "format");
   let template: Template | undefined;
+  let table: RowFormat | undefined;
   if (format !== undefined) {
-    if (format.trim() === "")
+    if (format.trim() === "" || format.trim() === "table")
       return fail(ctx, `Inspect format parameter invalid: ${format}`, EXIT_USAGE);
     try {
-      template = compileTemplate(format);
+      if (format.startsWith("table")) {
+        table = compileRowFormat(format, { defaultTable: "", escapes: true });
+        template = table.template;
+      } else template = compileTemplate(format);
     } catch (err) {
       return failTemplate(ctx, err);
     }
@@ -48,6 +55,7 @@ export async function runInspect(parsed: ParsedArgs, ctx: CommandContext): Promi
       continue;
     }
     try {
+      if (table !== undefined && text === "") text = template.execute(headerDocument(doc));
       text += template.execute(doc);
     } catch (err) {
       failTemplate(ctx, err);
@@ -55,6 +63,7 @@ export async function runInspect(parsed: ParsedArgs, ctx: CommandContext): Promi
     }
   }
 
+  if (table !== undefined) text = alignTabs(text);
   ctx.io.out(template === undefined ? formatInspectDocuments(docs) : text);
   return 0;
 }

@@ -36,6 +36,11 @@ export function lazyService(open: () => Promise<ImageService>): LazyService {
     pull: async (req) => (await get()).pull(req),
     login: async (req) => (await get()).login(req),
     logout: async (req) => (await get()).logout(req),
+    push: async (req) => (await get()).push(req),
+    search: async (req) => (await get()).search(req),
+    history: async (name) => (await get()).history(name),
+    prune: async (req) => (await get()).prune(req),
+    importImage: async (req) => (await get()).importImage(req),
     async close() {
       if (pending === undefined) return;
       const service = await pending.catch(() => undefined);

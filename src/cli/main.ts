@@ -1,6 +1,7 @@
-// The `isula` entry point (bundled to dist/isula.mjs): wires the process to `runCli`. Only the
-// parser, the command table and the help texts load at start-up; each command's module and the
-// service (SQLite, archive code) load on demand.
+// The `isula` entry point (bundled to dist/isula.cjs, started by dist/isula-start.cjs with V8's
+// code cache; also dist/isula.mjs): wires the process to `runCli`. Only the parser, the command
+// table and the help texts run at start-up; each command's module and the service (SQLite,
+// archive code) are evaluated on demand.
 import { runCli } from "./run.ts";
 
 function write(stream: NodeJS.WriteStream, text: string): void {
@@ -22,11 +23,17 @@ function drain(stream: NodeJS.WriteStream): Promise<void> {
   });
 }
 
-const code = await runCli(process.argv.slice(2), {
-  io: { out: (s) => write(process.stdout, s), err: (s) => write(process.stderr, s) },
-  env: process.env,
-  cwd: process.cwd(),
-  openService: async (opts) => (await import("../service/open.ts")).openService(opts),
-});
-await Promise.all([drain(process.stdout), drain(process.stderr)]);
-process.exit(code);
+/** Runs the command line of this process and exits with its code. */
+async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), {
+    io: { out: (s) => write(process.stdout, s), err: (s) => write(process.stderr, s) },
+    env: process.env,
+    cwd: process.cwd(),
+    openService: async (opts) => (await import("../service/open.ts")).openService(opts),
+  });
+  await Promise.all([drain(process.stdout), drain(process.stderr)]);
+  process.exit(code);
+}
+
+// No top-level await: the same module is also bundled as CommonJS (dist/isula.cjs).
+void main();

@@ -48,8 +48,8 @@ export class ConnectError extends Error {
  */
 export function reportError(io: Output, err: unknown, debug: boolean): void {
   // A daemon that cannot be reached did not respond: iSulad prints its text bare, also when
-  // the connection is lost in the middle of a call.
-  if (err instanceof ImageError && err.message !== CANNOT_CONNECT) {
+  // the connection is lost in the middle of a call (a tcp:// daemon's line may add why).
+  if (err instanceof ImageError && !err.message.startsWith(CANNOT_CONNECT)) {
     io.err(`Error response from daemon: ${err.message}\n`);
   } else if (err instanceof Error) {
     io.err(`${err.message}\n`);

@@ -1,3 +1,4 @@
+import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
 import { ImageError } from "../errors.ts";
 import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
 import { boolOption, type ParsedArgs, stringOption } from "./parser.ts";
@@ -15,13 +16,20 @@ const MAX_CREDENTIAL = 255;
  * progress redrawn in place when stdout is a terminal (nothing otherwise), then
  * `Image "<normalised name>" pulled` (stderr). A failure prints the service's message bare, as
  * iSulad's streaming pull does (`Failed to pull image <arg> with error: <reason>`,
- * `Invalid image name: <arg>`), and exits 1. Ctrl-C cancels the pull, which then cleans up.
+ * `Invalid image name: <arg>`), and exits 1. Ctrl-C cancels the pull, which then cleans up;
+ * so does `--timeout DURATION` once that long has passed (in daemon mode the RPC is cancelled,
+ * and the daemon cleans up).
  */
 export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise<number> {
   if (parsed.args.length !== 1) return fail(ctx, "pull requires 1 argument.");
   const name = parsed.args[0] as string;
   const terminal = ctx.terminal ?? processTerminal();
   const platform = stringOption(parsed, "platform");
+  const timeoutText = stringOption(parsed, "timeout");
+  const timeoutMs = timeoutText === undefined ? 0 : parseDurationMs(timeoutText);
+  if (timeoutMs === undefined) {
+    return fail(ctx, `invalid --timeout "${timeoutText}": give seconds or a duration such as 10m`);
+  }
 
   ctx.io.err(`Image "${name}" pulling\n`);
   const view = terminal.stdoutIsTTY
@@ -29,6 +37,14 @@ export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise
     : undefined;
   const abort = new AbortController();
   const stopListening = terminal.onInterrupt(() => abort.abort());
+  let timedOut = false;
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, timeoutMs)
+      : undefined;
   try {
     const result = await ctx.service.pull({
       name,
@@ -41,7 +57,10 @@ export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise
     return 0;
   } catch (err) {
     view?.finish();
-    if (err instanceof ImageError) {
+    if (timedOut) {
+      const after = formatDurationMs(timeoutMs);
+      ctx.io.err(`Failed to pull image ${name} with error: timed out after ${after} (--timeout)\n`);
+    } else if (err instanceof ImageError) {
       // The streaming pull of iSulad prints the daemon's message with no prefix.
       ctx.io.err(`${err.message}\n`);
       if (ctx.debug && err.stack) ctx.io.err(`${err.stack}\n`);
@@ -50,6 +69,7 @@ export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise
     }
     return EXIT_FAILURE;
   } finally {
+    clearTimeout(timer);
     stopListening();
   }
 }

@@ -1,5 +1,13 @@
+import type { TlsFlags } from "../service/client-tls.ts";
 import type { ImageService } from "../service/types.ts";
-import { COMMANDS, type CommandSpec, findCommand } from "./commands.ts";
+import {
+  COMMANDS,
+  type CommandSpec,
+  findCommand,
+  findImageCommand,
+  IMAGE_GROUP,
+  imageCommandList,
+} from "./commands.ts";
 import { renderCommandHelp, renderGlobalHelp } from "./help.ts";
 import { resolveHost } from "./host-option.ts";
 import { lazyService } from "./lazy-service.ts";
@@ -11,8 +19,11 @@ export interface CliEnvironment {
   io: Output;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Opens the service for `-H`/`ISULAD_HOST` (undefined: the default) and `-D`. */
-  openService: (opts: { host?: string; debug: boolean }) => Promise<ImageService>;
+  /**
+   * Opens the service for `-H`/`ISULAD_HOST` (undefined: the default) and `-D`; `tls` holds
+   * the TLS flags given, absent when none was.
+   */
+  openService: (opts: { host?: string; debug: boolean; tls?: TlsFlags }) => Promise<ImageService>;
 }
 
 const PROGNAME = "isula";
@@ -26,8 +37,9 @@ const PROGNAME = "isula";
  */
 export async function runCli(argv: readonly string[], cli: CliEnvironment): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined) return print(cli.io, renderGlobalHelp(COMMANDS, PROGNAME));
+  if (name === undefined) return print(cli.io, renderGlobalHelp(commandList(), PROGNAME));
   if (name === "--help") return globalHelp(cli.io, rest);
+  if (name === IMAGE_GROUP.name) return runImageGroup(rest, cli);
   if (name === "--version") return runCommand(findCommand("version") as CommandSpec, [], cli);
 
   const spec = findCommand(name);
@@ -39,8 +51,34 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
   return runCommand(spec, rest, cli);
 }
 
+/** iSulad's commands plus Docker's `image` group. */
+function commandList() {
+  return [...COMMANDS, IMAGE_GROUP];
+}
+
+/**
+ * `isula image <command>`: Docker's group; `prune` lives only here, `ls`/`rm` are `images`/`rmi`,
+ * and the other image commands run as their flat forms.
+ */
+function runImageGroup(rest: readonly string[], cli: CliEnvironment): Promise<number> | number {
+  const [sub, ...args] = rest;
+  if (sub === undefined || sub === "--help") {
+    return print(cli.io, renderGlobalHelp(imageCommandList(), `${PROGNAME} image`));
+  }
+  const spec = findImageCommand(sub);
+  if (spec === undefined) {
+    cli.io.err(`${PROGNAME} image: command "${sub}" not found\n`);
+    cli.io.err(`run \`${PROGNAME} image --help\` for a list of sub-commands\n`);
+    return EXIT_USAGE;
+  }
+  return runCommand(spec, args, cli);
+}
+
 function globalHelp(io: Output, rest: readonly string[]): number {
-  if (rest.length === 0) return print(io, renderGlobalHelp(COMMANDS, PROGNAME));
+  if (rest.length === 0) return print(io, renderGlobalHelp(commandList(), PROGNAME));
+  if (rest.length === 1 && rest[0] === IMAGE_GROUP.name) {
+    return print(io, renderGlobalHelp(imageCommandList(), `${PROGNAME} image`));
+  }
   const spec = findCommand(rest[0] as string);
   if (rest.length > 1 || spec === undefined) {
     const what =
@@ -66,7 +104,8 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], cli: CliEn
 
   const debug = boolOption(parsed, "debug");
   const host = resolveHost(stringOption(parsed, "host"), cli.env);
-  const service = lazyService(() => cli.openService({ host, debug }));
+  const tls = tlsFlags(parsed);
+  const service = lazyService(() => cli.openService({ host, debug, ...(tls ? { tls } : {}) }));
   const ctx = { service, io: cli.io, cwd: cli.cwd, debug };
   let code: number;
   try {
@@ -83,6 +122,20 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], cli: CliEn
     code = EXIT_FAILURE;
   }
   return code;
+}
+
+/** The `--tls*` flags given on the command line, or undefined when none was. */
+function tlsFlags(parsed: ParsedArgs): TlsFlags | undefined {
+  const flags: TlsFlags = {};
+  for (const name of ["tls", "tlsverify"] as const) {
+    const v = parsed.values.get(name);
+    if (typeof v === "boolean") flags[name] = v;
+  }
+  for (const name of ["tlscacert", "tlscert", "tlskey"] as const) {
+    const v = stringOption(parsed, name);
+    if (v !== undefined) flags[name] = v;
+  }
+  return Object.keys(flags).length > 0 ? flags : undefined;
 }
 
 function print(io: Output, text: string): number {

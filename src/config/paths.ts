@@ -15,6 +15,8 @@ export interface StorePaths {
   certsDir: string;
   /** `$HOME/.isulad`: auths.json and aeskey. */
   authDir: string;
+  /** `$DOCKER_CONFIG` or `$HOME/.docker`: Docker's config.json (credentials, issue #7). */
+  dockerConfigDir: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +60,7 @@ export function resolveStorePaths(env: Env = process.env): StorePaths {
     state: pathKey(file, "state", configFile) ?? defaultState,
     certsDir: join(dirname(configFile), "certs.d"),
     authDir: join(home, ".isulad"),
+    dockerConfigDir: env.DOCKER_CONFIG || join(home, ".docker"),
   };
 }
 

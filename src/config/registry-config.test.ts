@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { formatDurationMs, parseDurationMs } from "./duration.ts";
 import { readRegistryConfig, registryConfigFrom } from "./registry-config.ts";
 
 const FILE = "/etc/isulad/daemon.json";
@@ -15,6 +16,7 @@ describe("readRegistryConfig", () => {
       insecureRegistries: [],
       insecureSkipVerifyEnforce: false,
       maxConcurrentDownloads: 5,
+      pullTimeoutMs: 0,
     });
   });
 
@@ -29,6 +31,7 @@ describe("readRegistryConfig", () => {
         "insecure-registries": ["localhost:5000"],
         "insecure-skip-verify-enforce": true,
         "max-concurrent-downloads": 3,
+        "pull-timeout": "1m30s",
       }),
     );
     assert.deepEqual(readRegistryConfig(file), {
@@ -36,6 +39,7 @@ describe("readRegistryConfig", () => {
       insecureRegistries: ["localhost:5000"],
       insecureSkipVerifyEnforce: true,
       maxConcurrentDownloads: 3,
+      pullTimeoutMs: 90_000,
     });
   });
 
@@ -47,6 +51,9 @@ describe("readRegistryConfig", () => {
     ["max-concurrent-downloads", 0, /"max-concurrent-downloads" .* integer from 1 to 128/],
     ["max-concurrent-downloads", 2.5, /"max-concurrent-downloads"/],
     ["max-concurrent-downloads", "5", /"max-concurrent-downloads"/],
+    ["pull-timeout", -1, /"pull-timeout" in ".*" must be seconds or a duration/],
+    ["pull-timeout", "10 minutes", /"pull-timeout"/],
+    ["pull-timeout", true, /"pull-timeout"/],
   ];
   for (const [key, value, message] of bad) {
     it(`rejects ${JSON.stringify(value)} for "${key}" naming the key and file`, () => {
@@ -57,4 +64,30 @@ describe("readRegistryConfig", () => {
       );
     });
   }
+});
+
+describe("parseDurationMs", () => {
+  it("reads seconds and Docker-style durations, and refuses the rest", () => {
+    const good: [unknown, number][] = [
+      [0, 0],
+      [90, 90_000],
+      ["90", 90_000],
+      ["90s", 90_000],
+      ["1m30s", 90_000],
+      ["1h", 3_600_000],
+      ["250ms", 250],
+      ["1.5s", 1500],
+    ];
+    for (const [v, ms] of good) assert.equal(parseDurationMs(v), ms, String(v));
+    for (const v of [-1, "-5s", "5 s", "5d", "", "1.0001ms", true, null, "31d", 3e9]) {
+      assert.equal(parseDurationMs(v), undefined, String(v));
+    }
+  });
+
+  it("formatDurationMs writes what a user would", () => {
+    assert.equal(formatDurationMs(90_000), "1m30s");
+    assert.equal(formatDurationMs(3_600_000), "1h");
+    assert.equal(formatDurationMs(2000), "2s");
+    assert.equal(formatDurationMs(1500), "1500ms");
+  });
 });

@@ -1,4 +1,5 @@
 import { imageError } from "../errors.ts";
+import { parseDurationMs } from "./duration.ts";
 import { readDaemonJson } from "./paths.ts";
 
 /** The daemon.json keys a pull needs (isulad-behaviour §8), checked, with defaults filled in. */
@@ -11,6 +12,8 @@ export interface RegistryConfig {
   insecureSkipVerifyEnforce: boolean;
   /** `max-concurrent-downloads`: layers fetched at once per pull. Default 5. */
   maxConcurrentDownloads: number;
+  /** `pull-timeout`: the longest one pull may take, in ms; 0 (the default) means no limit. */
+  pullTimeoutMs: number;
 }
 
 /** The default of `max-concurrent-downloads` (Docker's and containerd's). */
@@ -20,7 +23,7 @@ export const DEFAULT_MAX_CONCURRENT_DOWNLOADS = 5;
  * Reads the registry keys of the daemon.json at `configFile` (a missing file means defaults).
  * Plain checks, no schema library, so the CLI starts fast. Throws `InvalidArgument` naming the
  * key and the file for a value of the wrong type: a list of non-empty strings for the two lists,
- * a boolean, an integer from 1 to 128.
+ * a boolean, an integer from 1 to 128, a duration (`pull-timeout`: seconds or `10m`-style).
  */
 export function readRegistryConfig(configFile: string): RegistryConfig {
   return registryConfigFrom(readDaemonJson(configFile), configFile);
@@ -51,10 +54,18 @@ export function registryConfigFrom(file: Record<string, unknown>, configFile: st
       `${where("max-concurrent-downloads")} must be an integer from 1 to 128`,
     );
   }
+  const timeout = parseDurationMs(file["pull-timeout"] ?? 0);
+  if (timeout === undefined) {
+    throw imageError(
+      "InvalidArgument",
+      `${where("pull-timeout")} must be seconds or a duration such as "10m" (0: no limit)`,
+    );
+  }
   return {
     registryMirrors: list("registry-mirrors"),
     insecureRegistries: list("insecure-registries"),
     insecureSkipVerifyEnforce: skip,
     maxConcurrentDownloads: max,
+    pullTimeoutMs: timeout,
   } satisfies RegistryConfig;
 }

@@ -2,6 +2,7 @@ import { createReadStream, readdirSync, readFileSync, renameSync, statSync } fro
 import { join } from "node:path";
 import { type Digest, Digester, digestHex, isHex64, sha256Digest } from "../digest/digest.ts";
 import { hasCode, imageError } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { writeFileDurable } from "./durable-fs.ts";
 
 /**
@@ -55,6 +56,7 @@ export class BlobStore {
   commit(tempPath: string, d: Digest): boolean {
     if (this.has(d)) return false;
     renameSync(tempPath, this.path(d));
+    crashPoint("blob.renamed");
     return true;
   }
 

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
 import { hasCode } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 
 /**
  * Flushes a directory's entries (a rename or create inside it) to disk. Some file systems refuse
@@ -25,6 +26,7 @@ export function writeFileDurable(path: string, data: Uint8Array, mode = 0o600): 
   try {
     let off = 0;
     while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    crashPoint("durable.written");
     fsyncSync(fd);
   } finally {
     closeSync(fd);

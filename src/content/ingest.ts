@@ -1,6 +1,8 @@
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { hasCode } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
+import { isClaimName, sweepClaim } from "./blob-claim.ts";
 import { removeTree } from "./durable-fs.ts";
 import type { ProcessIdentity } from "./process-identity.ts";
 
@@ -28,18 +30,27 @@ export function ingestEntryOwner(name: string): ProcessIdentity | undefined {
 
 /**
  * Removes the entries of `dir` whose owner is not alive (`isAlive` decides), and entries with no
- * owner in their name once they are an hour old. Entries of live processes are never touched:
+ * owner in their name once they are an hour old; then blob claim files that nobody holds and
+ * whose recorded copy is gone (`blob-claim.ts`). Entries of live processes are never touched:
  * they belong to a load or pull in progress. Safe to run from several processes at once. Returns
  * the names removed.
  */
 export function sweepIngest(dir: string, isAlive: (owner: ProcessIdentity) => boolean): string[] {
   const removed: string[] = [];
+  const claims: string[] = [];
   for (const name of readdirSync(dir)) {
+    if (isClaimName(name)) {
+      claims.push(name);
+      continue;
+    }
     const owner = ingestEntryOwner(name);
     if (owner ? isAlive(owner) : !isOld(join(dir, name))) continue;
     removeTree(join(dir, name));
+    crashPoint("ingest.entry-swept");
     removed.push(name);
   }
+  // After the entries of dead owners, so that a claim recording a copy of theirs goes too.
+  for (const name of claims) if (sweepClaim(dir, name)) removed.push(name);
   return removed;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { hasCode } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { fsyncDir, removeTree } from "./durable-fs.ts";
 
 /** What a trash entry was before it was moved in: `layer` + ID, `blob` + hex, or `drop`. */
@@ -35,12 +36,14 @@ export class Trash {
       if (hasCode(err, "ENOENT")) return undefined;
       throw err;
     }
+    crashPoint("trash.moved-in");
     return name;
   }
 
   /** Renames an entry back to `path` (undoing {@link Trash.moveIn}). */
   restore(name: string, path: string): void {
     renameSync(join(this.dir, name), path);
+    crashPoint("trash.restored");
   }
 
   /** Entry names now in the trash. */
@@ -55,7 +58,10 @@ export class Trash {
 
   /** Removes entries for good; another process removing them too is fine. */
   empty(names: readonly string[]): void {
-    for (const name of names) removeTree(join(this.dir, name));
+    for (const name of names) {
+      removeTree(join(this.dir, name));
+      crashPoint("trash.entry-removed");
+    }
   }
 }
 

@@ -56,6 +56,12 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "int",
     help: "Layers downloaded at once per pull",
   },
+  {
+    long: "pull-timeout",
+    key: "pull-timeout",
+    kind: "string",
+    help: "Longest time one pull may take (90s, 10m; 0: no limit)",
+  },
   { long: "tls", key: "tls", kind: "bool", help: "Use TLS on tcp hosts" },
   { long: "tlsverify", key: "tls-verify", kind: "bool", help: "Use TLS and verify clients" },
   { long: "tlscacert", key: "tls-ca", kind: "string", help: "CA clients must be signed by" },

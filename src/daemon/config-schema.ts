@@ -66,6 +66,7 @@ export const daemonJsonSchema = z.strictObject({
   "insecure-registries": z.unknown().optional(),
   "insecure-skip-verify-enforce": z.unknown().optional(),
   "max-concurrent-downloads": z.unknown().optional(),
+  "pull-timeout": z.unknown().optional(),
   "use-decrypted-key": z.boolean({ error: "must be true or false" }).optional(),
   "image-layer-check": z.boolean({ error: "must be true or false" }).optional(),
   "storage-driver": z

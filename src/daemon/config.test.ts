@@ -102,6 +102,12 @@ describe("loadDaemonConfig precedence: defaults < file < flags", () => {
       check: (c) => assert.equal(c.registry.maxConcurrentDownloads, 9),
     },
     {
+      name: "pull-timeout from daemon.json, and the flag over it",
+      json: { "pull-timeout": 90 },
+      flags: ["--pull-timeout", "10m"],
+      check: (c) => assert.equal(c.registry.pullTimeoutMs, 600_000),
+    },
+    {
       name: "container keys of an iSulad daemon.json are ignored, and named",
       json: { "native.umask": "normal", engine: "lcr", "pod-sandbox-image": "" },
       check: (c) =>
@@ -165,6 +171,7 @@ describe("loadDaemonConfig rejects, naming the key or flag", () => {
     { json: {}, flags: ["-H", "tcp//x"], message: /^Invalid socket name : tcp\/\/x$/ },
     { json: {}, flags: ["--log-opt", "max-file"], message: /^flag --log-opt needs key=value$/ },
     { json: {}, flags: ["--max-concurrent-downloads", "x"], message: /needs an integer/ },
+    { json: {}, flags: ["--pull-timeout", "soon"], message: /"pull-timeout" in .* duration/ },
     { json: {}, flags: ["-H", "tcp://127.0.0.1:2375"], message: /needs --tlsverify/ },
     {
       json: {},

@@ -36,6 +36,8 @@ export interface DaemonConfig {
   pidfile: string;
   certsDir: string;
   authDir: string;
+  /** Docker's config.json folder: credentials when auths.json has none (issue #7). */
+  dockerConfigDir: string;
   registry: RegistryConfig;
   /** Accepted for compatibility; has no effect (isulad-behaviour §4.7). */
   useDecryptedKey: boolean;
@@ -131,6 +133,8 @@ function mergeRegistryKeys(raw: Record<string, unknown>, flags: ParsedFlags) {
   }
   const max = flags.values["max-concurrent-downloads"];
   if (max !== undefined) merged["max-concurrent-downloads"] = max;
+  const timeout = flags.values["pull-timeout"];
+  if (timeout !== undefined) merged["pull-timeout"] = timeout;
   return merged;
 }
 
@@ -161,6 +165,7 @@ function buildConfig({ env, configFile, file, flags, merged, ignoredKeys }: Buil
     pidfile: pick<string>("pidfile", file.pidfile) ?? defaults.pidfile,
     certsDir: paths.certsDir,
     authDir: paths.authDir,
+    dockerConfigDir: paths.dockerConfigDir,
     registry: registryConfigFrom(merged, configFile),
     useDecryptedKey: pick<boolean>("use-decrypted-key", file["use-decrypted-key"]) ?? true,
     imageLayerCheck: v["image-layer-check"] === true || file["image-layer-check"] === true,

@@ -5,7 +5,6 @@
  */
 import { type ClientHttp2Session, type ClientHttp2Stream, connect, constants } from "node:http2";
 import { connect as netConnect } from "node:net";
-import type { TlsMaterial } from "./types.ts";
 
 /** Response headers or trailers as `node:http2` reports them. */
 type ResponseHeaders = Record<string, string | string[] | number | undefined>;
@@ -15,10 +14,22 @@ const [CANCELLED, UNKNOWN, RESOURCE_EXHAUSTED, UNIMPLEMENTED, INTERNAL, UNAVAILA
   1, 2, 8, 12, 13, 14,
 ];
 
+/**
+ * A client's TLS material (PEM). Without `ca`, the system's CAs; `verify: false` accepts any
+ * server certificate (`isula --tls` without `--tlsverify`). The pair is sent when both are set.
+ */
+export interface ClientTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Default true. */
+  verify?: boolean;
+}
+
 /** Where the server listens; TLS only applies to `tcp`. */
 export type GrpcTarget =
   | { kind: "unix"; path: string }
-  | { kind: "tcp"; host: string; port: number; tls?: TlsMaterial };
+  | { kind: "tcp"; host: string; port: number; tls?: ClientTls };
 
 /** One method: its path (`/package.Service/Method`) and the generated codecs of its messages. */
 export interface GrpcMethod<Req, Res> {
@@ -41,14 +52,19 @@ export class GrpcMetadata {
   }
 }
 
-/** A call that ended with a status other than OK, in grpc-js's `ServiceError` shape. */
+/**
+ * A call that ended with a status other than OK, in grpc-js's `ServiceError` shape. A call that
+ * never got an answer (`UNAVAILABLE`) has the socket's or TLS's error as `cause` when there was
+ * one.
+ */
 export class GrpcCallError extends Error {
   constructor(
     readonly code: number,
     readonly details: string,
     readonly metadata: GrpcMetadata = new GrpcMetadata(),
+    cause?: unknown,
   ) {
-    super(`${code} ${details}`);
+    super(`${code} ${details}`, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -58,31 +74,47 @@ export class GrpcCallError extends Error {
  * (we never ask for compression) or one larger than `maxLength`.
  */
 export class FrameDecoder {
-  #pending: Buffer = Buffer.alloc(0);
+  // Chunks not yet returned; joined only once a whole frame is there, so a large reply arriving
+  // in many chunks is copied once, not once per chunk.
+  #chunks: Buffer[] = [];
+  #buffered = 0;
 
   constructor(readonly maxLength: number) {}
 
   push(chunk: Buffer): Buffer[] {
-    let buf = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
     const out: Buffer[] = [];
-    while (buf.length >= 5) {
-      const length = buf.readUInt32BE(1);
-      if (buf[0] !== 0) throw new GrpcCallError(INTERNAL, "compressed message not supported");
+    while (this.#buffered >= 5) {
+      const head = this.#head();
+      const length = head.readUInt32BE(1);
+      if (head[0] !== 0) throw new GrpcCallError(INTERNAL, "compressed message not supported");
       if (length > this.maxLength) {
         const why = `Received message larger than max (${length} vs. ${this.maxLength})`;
         throw new GrpcCallError(RESOURCE_EXHAUSTED, why);
       }
-      if (buf.length < 5 + length) break;
+      if (this.#buffered < 5 + length) break;
+      const buf = this.#chunks.length === 1 ? head : Buffer.concat(this.#chunks, this.#buffered);
       out.push(buf.subarray(5, 5 + length));
-      buf = buf.subarray(5 + length);
+      const rest = buf.subarray(5 + length);
+      this.#chunks = rest.length > 0 ? [rest] : [];
+      this.#buffered = rest.length;
     }
-    this.#pending = buf;
     return out;
   }
 
   /** True when bytes of an unfinished frame are left over. */
   get partial(): boolean {
-    return this.#pending.length > 0;
+    return this.#buffered > 0;
+  }
+
+  /** The buffered bytes as one buffer holding at least the 5-byte frame header. */
+  #head(): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= 5) return first;
+    const joined = Buffer.concat(this.#chunks, this.#buffered);
+    this.#chunks = [joined];
+    return joined;
   }
 }
 
@@ -136,6 +168,7 @@ export interface GrpcCallOptions {
  */
 export class GrpcLiteChannel {
   #session: ClientHttp2Session | undefined;
+  readonly #sessionErrors = new WeakMap<ClientHttp2Session, Error>();
   #active = 0;
 
   constructor(
@@ -166,7 +199,8 @@ export class GrpcLiteChannel {
     { signal }: GrpcCallOptions = {},
   ): Promise<GrpcMetadata> {
     if (signal?.aborted) return Promise.reject(new GrpcCallError(CANCELLED, "Cancelled on client"));
-    const stream = this.#open(method.path);
+    const session = this.#connect();
+    const stream = this.#open(session, method.path);
     const metadata = new GrpcMetadata();
     const frames = new FrameDecoder(this.maxReceiveLength);
     return new Promise((resolve, reject) => {
@@ -195,7 +229,9 @@ export class GrpcLiteChannel {
         collectMetadata(trailers, metadata);
         status ??= statusFromHeaders(trailers, metadata);
       });
-      stream.on("error", (err) => fail(new GrpcCallError(UNAVAILABLE, err.message)));
+      stream.on("error", (err) => {
+        fail(new GrpcCallError(UNAVAILABLE, err.message, metadata, err.cause ?? err));
+      });
       stream.on("close", () => {
         signal?.removeEventListener("abort", onAbort);
         // The last call done: an idle connection must not keep the process alive.
@@ -203,7 +239,8 @@ export class GrpcLiteChannel {
         if ((status === undefined || status.code === 0) && frames.partial) {
           status = new GrpcCallError(INTERNAL, "Received a truncated message");
         }
-        status ??= new GrpcCallError(UNAVAILABLE, "Connection dropped", metadata);
+        const cause = this.#sessionErrors.get(session);
+        status ??= new GrpcCallError(UNAVAILABLE, "Connection dropped", metadata, cause);
         if (status.code === 0) resolve(metadata);
         else reject(status);
       });
@@ -217,8 +254,7 @@ export class GrpcLiteChannel {
     this.#session = undefined;
   }
 
-  #open(path: string): ClientHttp2Stream {
-    const session = this.#connect();
+  #open(session: ClientHttp2Session, path: string): ClientHttp2Stream {
     this.#active++;
     session.ref();
     return session.request({
@@ -237,10 +273,17 @@ export class GrpcLiteChannel {
       t.kind === "unix"
         ? connect("http://localhost", { createConnection: () => netConnect(t.path) })
         : t.tls
-          ? connect(`https://${t.host}:${t.port}`, { ...t.tls, ALPNProtocols: ["h2"] })
+          ? connect(`https://${t.host}:${t.port}`, {
+              ca: t.tls.ca,
+              cert: t.tls.cert,
+              key: t.tls.key,
+              rejectUnauthorized: t.tls.verify !== false,
+              ALPNProtocols: ["h2"],
+            })
           : connect(`http://${t.host}:${t.port}`);
-    // Each stream reports the failure; the session's own error only needs a listener.
-    session.on("error", () => {});
+    // Each stream reports the failure; the session's error is kept as the cause of a stream
+    // that closes without one (a TLS alert arrives on the session).
+    session.on("error", (err) => this.#sessionErrors.set(session, err));
     session.on("close", () => {
       if (this.#session === session) this.#session = undefined;
     });

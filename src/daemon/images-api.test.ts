@@ -87,7 +87,7 @@ describe("images.ImagesService through DaemonImageService", () => {
 
   it("errors keep kind and message: InvalidArgument, NotFound, Unauthenticated-free login failure", async () => {
     for (const call of [
-      (s: DaemonImageService | typeof f.local) => s.tag("saved:1", "x@sha256:" + "a".repeat(64)),
+      (s: DaemonImageService | typeof f.local) => s.tag("saved:1", `x@sha256:${"a".repeat(64)}`),
       (s: DaemonImageService | typeof f.local) => s.load({ file: join(f.dir, "missing.tar") }),
       (s: DaemonImageService | typeof f.local) => s.pull({ name: "BAD NAME" }),
       (s: DaemonImageService | typeof f.local) =>

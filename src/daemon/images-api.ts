@@ -2,8 +2,10 @@ import type { ImageService } from "../service/types.ts";
 import type { ImagesServiceServer } from "./gen/images.ts";
 import { unaryHandler } from "./grpc-handlers.ts";
 import { servePull } from "./pull-stream.ts";
+import { servePush } from "./push-stream.ts";
 import type { DaemonLogger } from "./types.ts";
 import { filtersFromWire, summaryToRows } from "./wire-images.ts";
+import { historyToWire, pruneToWire } from "./wire-maintenance.ts";
 
 /**
  * iSulad's `images.ImagesService` over `service` (reference §2.2): each unary RPC answers OK
@@ -84,5 +86,49 @@ export function imagesApi(service: ImageService, log: DaemonLogger): ImagesServi
       failed,
     }),
     pullImage: (call) => servePull(service, log, call),
+    push: (call) => servePush(service, log, call),
+    search: unaryHandler(log, "Search", {
+      describe: (req) => `term=${req.searchName} limit=${req.limit}`,
+      run: async (req, signal) => {
+        const results = await service.search({
+          term: req.searchName,
+          limit: req.limit,
+          filters: filtersFromWire(req),
+          signal,
+        });
+        return {
+          resultNum: results.length,
+          searchResult: results.map((r) => ({ ...r, starCount: BigInt(r.starCount) })),
+          cc: 0,
+          errmsg: "",
+        };
+      },
+      failed: (cc, errmsg) => ({ resultNum: 0, searchResult: [], cc, errmsg }),
+    }),
+    history: unaryHandler(log, "History", {
+      describe: (req) => `name=${req.name}`,
+      run: async (req) => {
+        const items = await service.history(req.name);
+        return { cc: 0, errmsg: "", items: historyToWire(items) };
+      },
+      failed: (cc, errmsg) => ({ cc, errmsg, items: [] }),
+    }),
+    prune: unaryHandler(log, "Prune", {
+      describe: (req) => `all=${req.all}`,
+      run: async (req) => {
+        const r = await service.prune({ all: req.all });
+        return { cc: 0, errmsg: "", ...pruneToWire(r) };
+      },
+      failed: (cc, errmsg) => ({ cc, errmsg, items: [], reclaimed: 0n }),
+    }),
+    import: unaryHandler(log, "Import", {
+      describe: (req) => `file=${req.file} name=${req.name}`,
+      run: async (req, signal) => {
+        const name = req.name === "" ? undefined : req.name;
+        const r = await service.importImage({ file: req.file, ...(name ? { name } : {}), signal });
+        return { cc: 0, errmsg: "", id: r.id };
+      },
+      failed: (cc, errmsg) => ({ cc, errmsg, id: "" }),
+    }),
   };
 }

@@ -6,9 +6,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { writeDockerArchive } from "../../test/cli/harness.ts";
 import { ImageStore } from "../image/image-store.ts";
 import { commitFake, fakeChain, fakeImage } from "../image/testing/fixtures.ts";
 import { verifyStore } from "../image/verify-store.ts";
+import { openLocalService } from "../service/open.ts";
 import {
   type DaemonDirs,
   daemonArgs,
@@ -29,6 +31,31 @@ function seed(graph: string, count: number): string[] {
   });
   store.close();
   return ids;
+}
+
+/**
+ * Loads `count` images with real layers (`app<i>:latest`, whose top layer holds `app.txt`)
+ * through the local service; returns their IDs.
+ */
+async function seedLoaded(dirs: DaemonDirs, count: number): Promise<string[]> {
+  const config = join(dirs.root, "seed-daemon.json");
+  writeFileSync(config, JSON.stringify({ graph: dirs.graph, state: dirs.state }));
+  const service = await openLocalService({ ISULAD_CONFIG: config, HOME: dirs.root });
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const file = join(dirs.root, `seed-${i}.tar`);
+      const archive = await writeDockerArchive(file, {
+        repoTags: [`app${i}:latest`],
+        seed: `${i}`,
+      });
+      await service.load({ file });
+      ids.push(archive.id);
+    }
+    return ids;
+  } finally {
+    await service.close();
+  }
 }
 
 async function storeProblems(graph: string): Promise<{ problems: string[]; ids: string[] }> {
@@ -124,7 +151,7 @@ describe("isulad lifecycle", () => {
   test("image-layer-check after an unclean shutdown removes the image whose blob was corrupted", async (t) => {
     const dirs = daemonDirs({ "image-layer-check": true });
     t.after(dirs.cleanup);
-    const [good, bad] = seed(dirs.graph, 2);
+    const [good, bad] = await seedLoaded(dirs, 2);
     const d = await startReady(dirs);
     d.child.kill("SIGKILL");
     await d.exited;
@@ -140,6 +167,36 @@ describe("isulad lifecycle", () => {
     const again = await startReady(dirs);
     const log = readLog(dirs);
     assert.match(log, new RegExp(`image-layer-check: removed image "${bad}" app1:latest: layer`));
+    assert.match(log, /image-layer-check: 2 images, \d+ blobs checked, 1 removed/);
+    again.child.kill("SIGTERM");
+    assert.equal(await again.exited, 0);
+    const after = await storeProblems(dirs.graph);
+    assert.deepEqual(after.ids, [good]);
+    assert.deepEqual(after.problems, []);
+  });
+
+  test("image-layer-check removes the image whose layer directory holds a changed file", async (t) => {
+    const dirs = daemonDirs({ "image-layer-check": true });
+    t.after(dirs.cleanup);
+    const [good, bad] = await seedLoaded(dirs, 2);
+    const d = await startReady(dirs);
+    d.child.kill("SIGKILL");
+    await d.exited;
+
+    const store = ImageStore.open({ graph: dirs.graph });
+    const top =
+      store.imageLayers(store.getImage(bad as string) ?? assert.fail())[1] ?? assert.fail();
+    const file = join(store.layerDir(top.id), "app.txt");
+    store.close();
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, text.replace("app", "APP")); // same size, other bytes
+
+    const again = await startReady(dirs);
+    const log = readLog(dirs);
+    assert.match(
+      log,
+      new RegExp(`removed image "${bad}" app1:latest: layer "${top.id}": file "app.txt" differs`),
+    );
     assert.match(log, /image-layer-check: 2 images, \d+ blobs checked, 1 removed/);
     again.child.kill("SIGTERM");
     assert.equal(await again.exited, 0);

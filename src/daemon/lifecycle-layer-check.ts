@@ -5,6 +5,7 @@ import { hasCode } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
 import { isDirectory } from "../image/verify-store.ts";
+import { layerContentProblem } from "./layer-content-check.ts";
 
 /** What the check found: images removed, with the first reason for each. */
 export interface LayerCheckResult {
@@ -19,12 +20,14 @@ export interface LayerCheckResult {
  * - its config blob exists and hashes to the image ID, and its manifest blob to its digest;
  * - every layer of its chain has a record, and its `overlay/<id>/diff` directory exists;
  * - every layer blob exists, has the recorded size and hashes to the recorded digest;
+ * - every non-empty regular file of each layer's tar has the same bytes in its `diff`
+ *   directory (`layer-content-check.ts`; iSulad compares CRC64s from its tar-split files, we
+ *   compare with the blob we keep);
  * - `rootfs.diff_ids` of the config equal the chain's diffIDs.
- * It does not compare the files inside a layer directory with the blob: the store keeps no
- * per-file checksums (iSulad's tar-split CRC64s). TODO(#4): per-file check from the layer blob.
  *
  * An image failing any of these is deleted (with its unused layers and blobs, as `rmi` does).
- * Each blob is hashed once however many images share it. Run before the daemon serves requests.
+ * Each blob is hashed, and each layer's files compared, once however many images share them.
+ * Run before the daemon serves requests.
  */
 export async function checkImageLayers(store: ImageStore): Promise<LayerCheckResult> {
   const blobOk = new Map<Digest, string | undefined>();
@@ -32,10 +35,17 @@ export async function checkImageLayers(store: ImageStore): Promise<LayerCheckRes
     if (!blobOk.has(d)) blobOk.set(d, await blobProblem(store.blobPath(d), d, size));
     return blobOk.get(d);
   };
+  const contentOk = new Map<string, string | undefined>();
+  const checkContent: ContentCheck = async (layerId, blob) => {
+    if (!contentOk.has(layerId)) {
+      contentOk.set(layerId, await layerContentProblem(blob, store.layerDir(layerId)));
+    }
+    return contentOk.get(layerId);
+  };
   const result: LayerCheckResult = { checkedImages: 0, checkedBlobs: 0, removed: [] };
   for (const image of store.listImages()) {
     result.checkedImages++;
-    const reason = await imageProblem(store, image, checkBlob);
+    const reason = await imageProblem(store, image, checkBlob, checkContent);
     if (reason === undefined) continue;
     store.deleteImage(image.id);
     result.removed.push({ id: image.id, names: image.names, reason });
@@ -45,11 +55,13 @@ export async function checkImageLayers(store: ImageStore): Promise<LayerCheckRes
 }
 
 type BlobCheck = (d: Digest, size?: number) => Promise<string | undefined>;
+type ContentCheck = (layerId: string, blobPath: string) => Promise<string | undefined>;
 
 async function imageProblem(
   store: ImageStore,
   image: ImageRecord,
   checkBlob: BlobCheck,
+  checkContent: ContentCheck,
 ): Promise<string | undefined> {
   const config = await checkBlob(`sha256:${image.id}`, image.configSize);
   if (config) return `config: ${config}`;
@@ -65,6 +77,8 @@ async function imageProblem(
     if (!isDirectory(store.layerDir(layer.id))) return `layer "${layer.id}": directory missing`;
     const blob = await checkBlob(layer.digest, layer.size);
     if (blob) return `layer "${layer.id}": ${blob}`;
+    const content = await checkContent(layer.id, store.blobPath(layer.digest));
+    if (content) return `layer "${layer.id}": ${content}`;
   }
   const diffIds = configDiffIds(store.readBlob(`sha256:${image.id}`));
   if (diffIds !== undefined && diffIds.join(",") !== chain.map((l) => l.diffId).join(",")) {

@@ -53,9 +53,12 @@ export async function startDaemon(
     const store = ImageStore.open({ graph: config.graph });
     undo.push(() => store.close());
     logger.log("INFO", `store opened at "${store.root}" (crash leftovers removed)`);
+    const recovery = keepRecovering(store, logger);
+    undo.push(() => clearInterval(recovery));
     if (unclean && config.imageLayerCheck) await runLayerCheck(store, logger);
 
-    const tracked = trackRequests(buildLocalService(store, config), logger);
+    const registryDebug = (line: string) => logger.log("DEBUG", line);
+    const tracked = trackRequests(buildLocalService(store, { ...config, registryDebug }), logger);
     const controller = new AbortController();
     const server = await listen(config, deps, tracked.service, controller.signal);
     logger.log("INFO", `isulad started (pid ${process.pid}), listening on ${server.addresses}`);
@@ -80,6 +83,26 @@ export async function startDaemon(
     rollback();
     throw err;
   }
+}
+
+/** How often the daemon settles what direct-mode processes killed mid-change left. */
+const RECOVERY_INTERVAL_MS = 1000;
+
+/**
+ * Re-runs the store's start-up cleanup every {@link RECOVERY_INTERVAL_MS}: a direct-mode `isula`
+ * killed inside an `rmi` transaction leaves files in the trash that the records still name,
+ * and the daemon, which opened the store long before, must not serve those images broken.
+ */
+function keepRecovering(store: ImageStore, logger: DaemonLog): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    try {
+      store.recover();
+    } catch (err) {
+      logger.log("WARN", `store cleanup: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }, RECOVERY_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** One lock on the state directory (socket, pid file) and one per graph (the store). */

@@ -1,3 +1,4 @@
+import { redactSecrets } from "../auth/redact.ts";
 import type { LogSettings } from "./config.ts";
 import { LOG_LEVELS, type LogLevel } from "./config-defaults.ts";
 import { LogFile } from "./log-file.ts";
@@ -21,21 +22,9 @@ export function normaliseLevel(level: string): LogLevel {
   return ALIASES[up] ?? (RANK.has(up) ? (up as LogLevel) : "INFO");
 }
 
-// Secrets that could reach a message despite the rule that callers never pass them.
-const SECRET_PATTERNS: [RegExp, string][] = [
-  [/(authorization["']?\s*[:=]\s*["']?)(basic|bearer)?\s*[^\s"',}]+/gi, "$1$2 <redacted>"],
-  [
-    /("?(?:password|passwd|auth|identitytoken|registrytoken|token)"?\s*[:=]\s*"?)[^\s"',}]+/gi,
-    "$1<redacted>",
-  ],
-  [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, "$1<redacted>@"],
-];
-
-/** Hides credentials, tokens and `Authorization` values in a log message. */
+/** Hides credentials, tokens and `Authorization` values in a log message (see `redactSecrets`). */
 export function redact(message: string): string {
-  let out = message;
-  for (const [re, to] of SECRET_PATTERNS) out = out.replace(re, to);
-  return out;
+  return redactSecrets(message);
 }
 
 /** One log line: `2024-05-06T07:08:09.123Z INFO  isulad: message`, secrets redacted. */

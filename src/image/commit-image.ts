@@ -3,6 +3,7 @@ import { relative, sep } from "node:path";
 import { fsyncDir, removeTree } from "../content/durable-fs.ts";
 import { chainId, type Digest, digestHex } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { type Undo, undoAll } from "./file-moves.ts";
 import { nowRfc3339Nano, readConfigFacts } from "./image-config.ts";
 import { assertNotEmbeddedName } from "./name-conflict.ts";
@@ -30,19 +31,27 @@ export function commitImage(ctx: StoreContext, req: CommitImageRequest): ImageRe
     const manifestTemp = lease.tempPath("manifest");
     const configDigest = ctx.blobs.writeTemp(configTemp, req.config);
     const manifestDigest = ctx.blobs.writeTemp(manifestTemp, req.manifest);
+    crashPoint("commit.temps-written");
 
     const trashed: string[] = [];
     const image = ctx.db.immediate(() => {
       const st: PlaceState = { now: nowRfc3339Nano(), undo: [], dropped, trashed };
       try {
+        crashPoint("commit.tx-begun");
         const existing = checkExisting(ctx, req, digestHex(configDigest));
         for (const name of req.names) assertNotEmbeddedName(ctx, name);
         const diffTotal = placeLayers(ctx, req.layers, st);
         if (req.keepLease) for (const l of req.layers) ctx.db.leases.hold(lease.id, l.record.id);
+        crashPoint("commit.layers-placed");
         placeBlob(ctx, configTemp, configDigest, st);
-        placeBlob(ctx, manifestTemp, manifestDigest, st);
+        crashPoint("commit.config-placed");
+        // A stored image keeps its manifest (its record is not rewritten): placing this one
+        // would leave a blob no record names (found by the archive fuzz run, issue #6).
+        if (!existing) placeBlob(ctx, manifestTemp, manifestDigest, st);
+        crashPoint("commit.manifest-placed");
         syncDirs(ctx, req.layers, trashed.length > 0);
-        return recordImage(ctx, req, existing, {
+        crashPoint("commit.dirs-synced");
+        const image = recordImage(ctx, req, existing, {
           id: digestHex(configDigest),
           digest: manifestDigest,
           size: req.config.length + req.manifest.length + diffTotal,
@@ -50,15 +59,20 @@ export function commitImage(ctx: StoreContext, req: CommitImageRequest): ImageRe
           labels: facts.labels,
           loaded: st.now,
         });
+        crashPoint("commit.records-written");
+        return image;
       } catch (err) {
         undoAll(st.undo);
         throw err;
       }
     });
+    crashPoint("commit.committed");
     ctx.trash.empty(trashed);
+    crashPoint("commit.trash-emptied");
     return image;
   } finally {
     for (const path of dropped) removeTree(path);
+    crashPoint("commit.dropped-removed");
     if (!req.keepLease) lease.releaseSync();
   }
 }
@@ -124,8 +138,10 @@ function placeLayers(ctx: StoreContext, layers: NewLayer[], st: PlaceState): num
       );
     }
     placeBlob(ctx, tempBlob, record.digest, st);
+    crashPoint("commit.layer-blob-placed");
     placeLayerDir(ctx, record.id, tempDir, st);
     ctx.db.layers.insert({ ...record, created: st.now });
+    crashPoint("commit.layer-recorded");
     total += record.diffSize;
   }
   return total;
@@ -145,6 +161,7 @@ function placeLayerDir(ctx: StoreContext, id: string, tempDir: string, st: Place
   if (stale) st.trashed.push(stale);
   mkdirSync(home, { mode: 0o700 });
   st.undo.push(() => rmdirSync(home));
+  crashPoint("commit.layer-home-made");
   renameSync(tempDir, layerDiffDir(ctx.layout, id));
   st.undo.push(() => renameSync(layerDiffDir(ctx.layout, id), tempDir));
 }

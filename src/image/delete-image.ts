@@ -4,6 +4,7 @@ import { fsyncDir } from "../content/durable-fs.ts";
 import { isProcessAlive } from "../content/process-identity.ts";
 import type { Digest } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { type Undo, undoAll } from "./file-moves.ts";
 import type { StoreContext } from "./store-context.ts";
 import { layerHome } from "./store-layout.ts";
@@ -30,9 +31,11 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
       undo.push(() => renameSync(join(ctx.trash.dir, entry), path));
     };
     try {
+      crashPoint("rmi.tx-begun");
       const image = ctx.db.images.get(id);
       if (!image) throw imageError("NotFound", `image "${id}" not found`);
       ctx.db.images.delete(id);
+      crashPoint("rmi.image-deleted");
 
       const blobs = new Set<Digest>([`sha256:${id}`, image.digest]);
       const removed: string[] = [];
@@ -41,6 +44,7 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
         if (layer === undefined || isInUse(ctx, layerId)) break;
         ctx.db.layers.delete(layerId);
         toTrash(layerHome(ctx.layout, layerId), "layer", layerId);
+        crashPoint("rmi.layer-trashed");
         removed.push(layerId);
         blobs.add(layer.digest);
         layerId = layer.parent;
@@ -48,11 +52,13 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
       for (const d of blobs) {
         if (ctx.db.images.referencesBlob(d) || ctx.db.layers.referencesBlob(d)) continue;
         toTrash(ctx.blobs.path(d), "blob", d.slice(7));
+        crashPoint("rmi.blob-trashed");
       }
 
       ctx.trash.sync();
       fsyncDir(ctx.layout.overlay);
       fsyncDir(ctx.blobs.dir);
+      crashPoint("rmi.dirs-synced");
       return removed;
     } catch (err) {
       undoAll(undo);
@@ -60,7 +66,9 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
       throw err;
     }
   });
+  crashPoint("rmi.committed");
   ctx.trash.empty(trashed);
+  crashPoint("rmi.trash-emptied");
   return { removedLayers };
 }
 

@@ -1,3 +1,4 @@
+import { parseJson } from "../digest/bounded-read.ts";
 import { imageError } from "../errors.ts";
 
 /** The parts of an image config the store records. */
@@ -12,12 +13,7 @@ export interface ConfigFacts {
 
 /** Reads {@link ConfigFacts} from config bytes; `InvalidArgument` when they are not a JSON object. */
 export function readConfigFacts(config: Buffer): ConfigFacts {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(config.toString("utf8"));
-  } catch (err) {
-    throw imageError("InvalidArgument", "image config is not valid JSON", err);
-  }
+  const doc = parseJson(config, "image config");
   if (!isObject(doc)) throw imageError("InvalidArgument", "image config is not a JSON object");
 
   const labels: Record<string, string> = {};

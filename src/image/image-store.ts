@@ -3,6 +3,7 @@ import { Trash } from "../content/trash.ts";
 import { type Digest, isDigest, isHex64 } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
 import { MetadataDb } from "../metadata/metadata-db.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { commitImage } from "./commit-image.ts";
 import { deleteImage } from "./delete-image.ts";
 import { assertNotEmbeddedName } from "./name-conflict.ts";
@@ -53,12 +54,39 @@ export class ImageStore {
         blobs: new BlobStore(layout.blobs),
         trash: new Trash(layout.trash),
       };
+      crashPoint("open.db-opened");
       cleanupOnOpen(ctx);
+      crashPoint("open.cleaned");
       return new ImageStore(ctx);
     } catch (err) {
       db.close();
       throw err;
     }
+  }
+
+  /**
+   * Opens an existing store for reading only, as it is on disk: no directory is created and no
+   * cleanup runs (for checkers and tests). Writes through it throw. The caller closes it.
+   */
+  static openReadOnly(opts: { graph: string }): ImageStore {
+    const layout = storeLayout(opts.graph);
+    const db = MetadataDb.open(layout.database, { readonly: true });
+    return new ImageStore({
+      layout,
+      db,
+      blobs: new BlobStore(layout.blobs),
+      trash: new Trash(layout.trash),
+    });
+  }
+
+  /**
+   * Runs the open-time cleanup again (`store-cleanup.ts`). A long-lived opener (the daemon) calls
+   * it now and then: another process killed in the middle of a change (an `rmi` that had moved
+   * files into the trash before its COMMIT) leaves records naming files in the trash, which
+   * only a cleanup puts back. Cheap when there is nothing to do; safe while other processes work.
+   */
+  recover(): void {
+    cleanupOnOpen(this.#ctx);
   }
 
   /** Closes the database. Leases not yet released stay pinned until this process exits. */
@@ -157,16 +185,20 @@ export class ImageStore {
    */
   addName(imageId: string, name: string): void {
     this.#ctx.db.immediate(() => {
+      crashPoint("tag.tx-begun");
       if (!this.#ctx.db.images.get(imageId)) {
         throw imageError("NotFound", `image "${imageId}" not found`);
       }
       assertNotEmbeddedName(this.#ctx, name);
       this.#ctx.db.images.putName(name, imageId);
+      crashPoint("tag.name-put");
     });
+    crashPoint("tag.committed");
   }
 
   /** Takes a name off its image (the image stays). `NotFound` when no image has it. */
   removeName(name: string): void {
+    crashPoint("untag.deleting");
     if (!this.#ctx.db.images.deleteName(name)) {
       throw imageError("NotFound", `image name "${name}" not found`);
     }

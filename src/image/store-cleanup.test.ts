@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { ingestEntryName } from "../content/ingest.ts";
 import { currentProcess } from "../content/process-identity.ts";
 import { sha256Digest } from "../digest/digest.ts";
+import { WHITEOUT_PROBE_PREFIX } from "../layer/types.ts";
 import { type ImageStore, storeContext } from "./image-store.ts";
 import { commitFake, fakeChain, fakeImage, useTempStore } from "./testing/fixtures.ts";
 import { verifyStore } from "./verify-store.ts";
@@ -90,6 +91,18 @@ describe("ImageStore.open cleanup", () => {
     assert.equal(existsSync(store.blobPath(sha256Digest(blob))), false);
     assert.deepEqual(storeContext(store).db.leases.list(), []);
     assert.deepEqual(await verifyStore(store), []);
+  });
+
+  it("removes the whiteout-probe folder of a process killed mid-probe, not a live one's", () => {
+    const dead = `${WHITEOUT_PROBE_PREFIX}${deadPid()}-abc123`;
+    const live = `${WHITEOUT_PROBE_PREFIX}${process.pid}-def456`;
+    mkdirSync(join(store.root, dead));
+    mkdirSync(join(store.root, live));
+
+    reopen();
+
+    assert.equal(existsSync(join(store.root, dead)), false);
+    assert.equal(existsSync(join(store.root, live)), true);
   });
 
   it("a commit finds a stale directory of an uncommitted layer and replaces it", async () => {

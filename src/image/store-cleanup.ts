@@ -1,9 +1,13 @@
 import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { removeTree } from "../content/durable-fs.ts";
 import { sweepIngest } from "../content/ingest.ts";
-import { livenessCache } from "../content/process-identity.ts";
+import { isProcessAlive, livenessCache } from "../content/process-identity.ts";
 import { trashLabel } from "../content/trash.ts";
 import { type Digest, isHex64 } from "../digest/digest.ts";
 import { hasCode } from "../errors.ts";
+import { WHITEOUT_PROBE_PREFIX } from "../layer/types.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import type { StoreContext } from "./store-context.ts";
 import { layerHome } from "./store-layout.ts";
 
@@ -30,12 +34,33 @@ export function cleanupOnOpen(ctx: StoreContext): void {
       const dead = ctx.db.leases.list().filter((l) => !alive(l));
       for (const lease of dead) ctx.db.leases.delete(lease.id);
       const entries = settleTrash(ctx);
+      crashPoint("cleanup.trash-settled");
       if (dead.length > 0) entries.push(...collectOrphans(ctx));
+      crashPoint("cleanup.orphans-collected");
       return entries;
     });
+    crashPoint("cleanup.committed");
     ctx.trash.empty(toEmpty);
+    crashPoint("cleanup.trash-emptied");
   }
   sweepIngest(ctx.layout.ingest, alive);
+  removeDeadProbes(ctx.layout.root);
+}
+
+/**
+ * Removes whiteout-probe folders (`layer/whiteout.ts`) left in the store's root by a process
+ * killed mid-probe; the pid in the name says whose. A live pid's folder is left alone: it is
+ * either probing now, or its pid was reused and the folder goes once that process ends.
+ */
+function removeDeadProbes(root: string): void {
+  for (const name of readdirSync(root)) {
+    if (!name.startsWith(WHITEOUT_PROBE_PREFIX)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(WHITEOUT_PROBE_PREFIX.length))?.[1]);
+    const alive = pid === process.pid || isProcessAlive({ pid, startTime: "" });
+    if (!Number.isInteger(pid) || !alive) {
+      removeTree(join(root, name));
+    }
+  }
 }
 
 /** Under the write lock: restores what a rolled-back transaction trashed; returns the rest. */

@@ -5,6 +5,7 @@ import { ingestEntryName } from "../content/ingest.ts";
 import { currentProcess } from "../content/process-identity.ts";
 import { isHex64 } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 import { nowRfc3339Nano } from "./image-config.ts";
 import type { StoreContext } from "./store-context.ts";
 import type { LayerRecord, Lease } from "./types.ts";
@@ -31,12 +32,14 @@ export class StoreLease implements Lease {
   static begin(ctx: StoreContext): StoreLease {
     const id = randomBytes(8).toString("hex");
     const self = currentProcess();
+    crashPoint("lease.creating");
     ctx.db.leases.insert({
       id,
       pid: self.pid,
       startTime: self.startTime,
       created: nowRfc3339Nano(),
     });
+    crashPoint("lease.created");
     return new StoreLease(ctx, id);
   }
 
@@ -57,6 +60,7 @@ export class StoreLease implements Lease {
     return this.#ctx.db.immediate(() => {
       const layer = this.#ctx.db.layers.get(chainId);
       if (layer) this.#ctx.db.leases.hold(this.id, chainId);
+      crashPoint(layer ? "lease.layer-held" : "lease.layer-absent");
       return layer;
     });
   }
@@ -83,9 +87,12 @@ export class StoreLease implements Lease {
   releaseSync(): void {
     if (this.#released) return;
     this.#released = true;
+    crashPoint("lease.releasing");
     for (const path of this.#temps) removeTree(path);
     this.#temps.clear();
+    crashPoint("lease.temps-removed");
     this.#ctx.db.leases.delete(this.id);
+    crashPoint("lease.released");
   }
 
   #checkActive(doing: string): void {

@@ -39,7 +39,7 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<AppliedLayer>
   if (signal?.aborted) throw abortError(signal);
   await createExclusive(opts);
   try {
-    const lease = await acquireWorker(signal);
+    const lease = await acquireWorker(signal, opts.workers);
     try {
       return await runJob(lease, opts);
     } finally {

@@ -11,6 +11,7 @@ const NAME_MAX = 255;
  * NUL, or it is longer than Linux accepts.
  */
 export function cleanEntryPath(name: string, what = "entry"): string {
+  if (isCleanPath(name)) return name;
   if (name.includes("\0")) throw badPath(what, name, "contains a NUL byte");
   if (Buffer.byteLength(name) > PATH_MAX) throw badPath(what, name, "is too long");
   const parts: string[] = [];
@@ -25,6 +26,34 @@ export function cleanEntryPath(name: string, what = "entry"): string {
     parts.push(part);
   }
   return parts.join("/");
+}
+
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
+ * True when `name` is already what {@link cleanEntryPath} would return: no leading, trailing or
+ * doubled `/`, no `.` or `..` component, no NUL, and short enough in UTF-16 units that neither
+ * it nor a component can exceed Linux's limits in bytes (UTF-8 takes at most 3 bytes per unit).
+ * It is the common case, checked in one pass without allocating; anything else takes the long way.
+ */
+export function isCleanPath(name: string): boolean {
+  const n = name.length;
+  if (n === 0 || n > PATH_MAX / 3) return false;
+  let start = 0;
+  for (let i = 0; i <= n; i += 1) {
+    const c = i === n ? SLASH : name.charCodeAt(i);
+    if (c === 0) return false;
+    if (c !== SLASH) continue;
+    const len = i - start;
+    if (len === 0 || len > NAME_MAX / 3) return false;
+    const dots =
+      name.charCodeAt(start) === DOT &&
+      (len === 1 || (len === 2 && name.charCodeAt(start + 1) === DOT));
+    if (dots) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 function badPath(what: string, name: string, why: string) {

@@ -178,18 +178,35 @@ describe("applyLayer refuses hostile layers", () => {
     });
   }
 
-  it("survives a gzip bomb of zeros with bounded memory", async (t) => {
+  it("accepts padding after the end of the archive, up to 8 MiB", async (t) => {
     const box = sandbox(t);
-    // 128 MiB of zero blocks after the end marker compress to about 128 KiB.
-    const body = Buffer.concat([tar([{ name: "a", body: "x" }]), Buffer.alloc(128 << 20)]);
-    const bomb = box.file("bomb.tar.gz", gzipSync(body, { level: 9 }));
-    const rss = process.memoryUsage().rss;
+    const body = Buffer.concat([tar([{ name: "a", body: "x" }]), Buffer.alloc(4 << 20)]);
+    const layer = box.file("padded.tar.gz", gzipSync(body, { level: 9 }));
     const r = await applyLayer({
-      source: { kind: "file", path: bomb },
+      source: { kind: "file", path: layer },
       target: box.target,
       whiteoutFormat: "aufs",
     });
     assert.equal(r.diffSize, body.length);
+  });
+
+  it("refuses a gzip bomb of zeros after the end, with bounded memory", async (t) => {
+    const box = sandbox(t);
+    // 64 MiB of zero blocks after the end marker compress to about 64 KiB (ratio 1000:1).
+    const body = Buffer.concat([tar([{ name: "a", body: "x" }]), Buffer.alloc(64 << 20)]);
+    const bomb = box.file("bomb.tar.gz", gzipSync(body, { level: 9 }));
+    const rss = process.memoryUsage().rss;
+    const started = Date.now();
+    await assert.rejects(
+      applyLayer({
+        source: { kind: "file", path: bomb },
+        target: box.target,
+        whiteoutFormat: "aufs",
+      }),
+      imageErrorLike("InvalidArgument", /more than 8388608 bytes after its end/),
+    );
+    assert.equal(existsSync(box.target), false);
     assert.ok(process.memoryUsage().rss - rss < 128 << 20, "memory grew by more than 128 MiB");
+    assert.ok(Date.now() - started < 20_000, "the bomb was inflated to the end");
   });
 });

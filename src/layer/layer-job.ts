@@ -1,11 +1,11 @@
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { type Digest, Digester } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
 import type { Compression } from "../oci/media-types.ts";
+import { BlobFile } from "./blob-file.ts";
 import { createDecoder, type Decoder, sniffCompression } from "./decompress.ts";
 import { currentIdentity, type Identity } from "./extract-metadata.ts";
 import { LayerWriter } from "./extract-writer.ts";
-import { fsFailure } from "./fs-failure.ts";
 import { removeLayerDirectory } from "./remove-layer.ts";
 import { TarReader } from "./tar-reader.ts";
 import type { AppliedLayer, WhiteoutFormat } from "./types.ts";
@@ -38,9 +38,9 @@ export async function runLayerJob(
   identity ??= currentIdentity();
   const writer = new LayerWriter(job.target, job.whiteoutFormat, identity);
   let decoder: Decoder | undefined;
-  let blobFd = -1;
+  let blob: BlobFile | undefined;
   try {
-    if (job.blobPath !== undefined) blobFd = openSync(job.blobPath, "w");
+    if (job.blobPath !== undefined) blob = new BlobFile(job.blobPath);
     const raw = new Digester();
     const diff = new Digester();
     const reader = new TarReader(writer);
@@ -58,7 +58,8 @@ export async function runLayerJob(
       if (chunk !== null && chunk.length === 0) continue;
       if (chunk !== null) {
         raw.update(chunk);
-        if (blobFd !== -1) writeAll(blobFd, chunk, job.blobPath as string);
+        const flushing = blob?.write(chunk);
+        if (flushing) await flushing;
       }
       if (decoder === undefined) {
         // Compression is sniffed from the first 4 bytes, which may span chunks.
@@ -87,17 +88,14 @@ export async function runLayerJob(
     verify("digest", job.expectedDigest, result.digest);
     verify("diffID", job.expectedDiffId, result.diffId);
     writer.finish();
-    if (blobFd !== -1) fsyncSync(blobFd);
+    await blob?.finish();
     return result;
   } catch (err) {
     writer.close();
     decoder?.destroy();
-    if (blobFd !== -1) closeQuietly(blobFd);
-    blobFd = -1;
+    await blob?.abandon();
     removeOutputs(job);
     throw err;
-  } finally {
-    if (blobFd !== -1) closeSync(blobFd);
   }
 }
 
@@ -107,23 +105,6 @@ function verify(what: string, expected: Digest | undefined, got: Digest): void {
       "InvalidArgument",
       `layer ${what} mismatch: expected "${expected}", got "${got}"`,
     );
-  }
-}
-
-function writeAll(fd: number, chunk: Buffer, path: string): void {
-  try {
-    let off = 0;
-    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-  } catch (err) {
-    throw fsFailure(err, `writing blob ${JSON.stringify(path)}`);
-  }
-}
-
-function closeQuietly(fd: number): void {
-  try {
-    closeSync(fd);
-  } catch {
-    // The failure being reported matters more than a failed close.
   }
 }
 

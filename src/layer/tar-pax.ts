@@ -39,10 +39,7 @@ export function applyPax(e: TarEntry, records: Map<string, Buffer>, at: number):
     }
     if (key.startsWith("LIBARCHIVE.xattr.")) {
       e.xattrs ??= new Map();
-      e.xattrs.set(
-        decodeURIComponent(key.slice(17)),
-        Buffer.from(value.toString("latin1"), "base64"),
-      );
+      e.xattrs.set(decodeXattrName(key, at), Buffer.from(value.toString("latin1"), "base64"));
       continue;
     }
     if (key.startsWith("GNU.sparse.")) {
@@ -71,6 +68,19 @@ export function applyPax(e: TarEntry, records: Map<string, Buffer>, at: number):
         e.atime = paxNumber(value, key, at, false);
         break;
     }
+  }
+}
+
+/** libarchive percent-encodes xattr names; a malformed escape is refused, not thrown raw. */
+function decodeXattrName(key: string, at: number): string {
+  try {
+    return decodeURIComponent(key.slice(17));
+  } catch (err) {
+    throw imageError(
+      "InvalidArgument",
+      `invalid PAX record ${JSON.stringify(key)} at offset ${at}`,
+      err,
+    );
   }
 }
 

@@ -37,8 +37,24 @@ export interface TarVisitor {
 /** PAX keys that only make sense for one entry, ignored in global headers. */
 const PER_ENTRY = new Set(["path", "linkpath", "size"]);
 
-/** Extended headers and long names are read into memory; this bounds them. */
+/**
+ * Extended headers and long names are read into memory; this bounds those pending for one
+ * entry together, so a run of headers with distinct keys cannot exhaust memory.
+ */
 const MAX_META = 1 << 20;
+
+/**
+ * Global PAX records apply to every later entry (each entry costs a pass over them): a few are
+ * normal (`comment`, `mtime`), thousands are an attack.
+ */
+const MAX_GLOBAL_RECORDS = 64;
+
+/**
+ * Bytes accepted after the end-of-archive blocks. Writers pad to their record size (10 KiB for
+ * GNU tar's default); a compressed stream that goes on and on after the end is a bomb: its bytes
+ * would only be inflated and hashed, for as long as the attacker likes.
+ */
+const MAX_TRAILING = 8 << 20;
 
 enum State {
   Header,
@@ -66,7 +82,8 @@ const TYPES: Record<number, EntryType> = {
  * entries complete. It reads POSIX ustar (prefix), PAX `x`/`g` records (parsed by byte length,
  * values kept as bytes), GNU `L`/`K` long names and base-256 numbers. An archive may stop without
  * its two zero blocks; a truncated header or body is an `InvalidArgument` error from `end`.
- * Bytes after the end-of-archive blocks are ignored. Not safe for concurrent use.
+ * Bytes after the end-of-archive blocks are ignored, up to `MAX_TRAILING`. Not safe for
+ * concurrent use.
  */
 export class TarReader {
   readonly #visitor: TarVisitor;
@@ -81,6 +98,10 @@ export class TarReader {
   #meta: { type: number; at: number; buf: Buffer } | undefined;
   #pax: Map<string, Buffer> | undefined;
   #globalPax = new Map<string, Buffer>();
+  /** Bytes seen after the end-of-archive blocks. */
+  #trailing = 0;
+  /** Bytes of extended headers and long names read since the last entry. */
+  #metaBytes = 0;
   #longName: Buffer | undefined;
   #longLink: Buffer | undefined;
   #isFile = false;
@@ -90,11 +111,21 @@ export class TarReader {
     this.#visitor = visitor;
   }
 
-  /** Feeds the next bytes; the buffer may be reused by the caller once this returns. */
+  /**
+   * Feeds the next bytes; the buffer may be reused by the caller once this returns. Throws
+   * `InvalidArgument` once more than `MAX_TRAILING` bytes follow the end-of-archive blocks.
+   */
   push(chunk: Buffer): void {
     let pos = 0;
     while (pos < chunk.length && this.#state !== State.Done) {
       pos = this.#step(chunk, pos);
+    }
+    this.#trailing += chunk.length - pos;
+    if (this.#trailing > MAX_TRAILING) {
+      throw imageError(
+        "InvalidArgument",
+        `tar stream goes on for more than ${MAX_TRAILING} bytes after its end (a decompression bomb?)`,
+      );
     }
   }
 
@@ -177,7 +208,8 @@ export class TarReader {
     const raw = decodeHeader(buf, off, at);
     const t = raw.typeflag;
     if (t === 0x78 || t === 0x67 || t === 0x4c || t === 0x4b) {
-      if (raw.size > MAX_META) {
+      this.#metaBytes += raw.size;
+      if (this.#metaBytes > MAX_META) {
         throw imageError("InvalidArgument", `tar extended header at offset ${at} is too large`);
       }
       this.#meta = { type: t, at, buf: Buffer.allocUnsafe(raw.size) };
@@ -220,6 +252,12 @@ export class TarReader {
       if (meta.type === 0x67) {
         // A global name or size would rename or resize every entry: only metadata is kept.
         for (const [k, v] of records) if (!PER_ENTRY.has(k)) this.#globalPax.set(k, v);
+        if (this.#globalPax.size > MAX_GLOBAL_RECORDS) {
+          throw imageError(
+            "InvalidArgument",
+            `tar global header at offset ${meta.at} brings more than ${MAX_GLOBAL_RECORDS} records`,
+          );
+        }
       } else this.#pax = new Map([...(this.#pax ?? []), ...records]);
     }
     this.#toPadding();
@@ -249,6 +287,7 @@ export class TarReader {
     this.#pax = undefined;
     this.#longName = undefined;
     this.#longLink = undefined;
+    this.#metaBytes = 0;
     if (records) applyPax(entry, records, at);
     // Old (v7) archives mark directories by a trailing slash on a regular entry.
     if (raw.typeflag === 0 && entry.name.endsWith("/")) entry.type = "dir";

@@ -8,6 +8,13 @@ import type { Compression } from "../oci/media-types.ts";
  */
 export type WhiteoutFormat = "overlay" | "aufs";
 
+/**
+ * The start of a whiteout probe's scratch folder name in the store's root; the pid after it lets
+ * the store's start-up cleanup remove the folder of a process killed mid-probe
+ * (`image/store-cleanup.ts`).
+ */
+export const WHITEOUT_PROBE_PREFIX = ".whiteout-probe-";
+
 /** Where a layer's blob bytes come from. */
 export type LayerSource =
   /** A byte range of a file (a layer inside a plain tar archive, or a blob file); `end` exclusive. */
@@ -26,6 +33,12 @@ export interface ApplyLayerOptions {
   expectedDigest?: Digest;
   /** Verified against the uncompressed tar when set (load and pull). */
   expectedDiffId?: Digest;
+  /**
+   * Lets the worker pool grow to this many workers for this job (it has one per CPU otherwise).
+   * A layer streamed from the network holds its worker while its bytes trickle in, so a pull
+   * asks for more, or its downloads would queue behind each other (`pull/README.md`).
+   */
+  workers?: number;
   signal?: AbortSignal;
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { setAttribute, setAttributeSync } from "@napi-rs/xattr";
@@ -7,7 +7,7 @@ import { imageError } from "../errors.ts";
 import { baseOf, parentOf } from "./extract-paths.ts";
 import type { LayerWriter } from "./extract-writer.ts";
 import type { TarEntry } from "./tar-reader.ts";
-import type { WhiteoutFormat } from "./types.ts";
+import { WHITEOUT_PROBE_PREFIX, type WhiteoutFormat } from "./types.ts";
 
 /** Prefix of whiteout marker names (AUFS convention, used by Docker and OCI layers). */
 export const WHITEOUT_PREFIX = ".wh.";
@@ -58,7 +58,7 @@ export function detectWhiteoutFormat(dir: string): Promise<WhiteoutFormat> {
 }
 
 async function probeOverlay(dir: string): Promise<WhiteoutFormat> {
-  const scratch = await mkdtemp(join(dir, ".whiteout-probe-"));
+  const scratch = await mkdtemp(join(dir, `${WHITEOUT_PROBE_PREFIX}${process.pid}-`));
   try {
     await setAttribute(scratch, `${OPAQUE_XATTR}-probe`, "y");
     await promisify(execFile)("mknod", ["--", join(scratch, "wh"), "c", "0", "0"]);
@@ -67,6 +67,8 @@ async function probeOverlay(dir: string): Promise<WhiteoutFormat> {
     // Any refusal (EPERM, EOPNOTSUPP, no mknod binary) means overlay whiteouts cannot be made.
     return "aufs";
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    // The probe made at most the node `wh`: two calls, not a recursive walk.
+    await rm(join(scratch, "wh"), { force: true });
+    await rmdir(scratch);
   }
 }

@@ -43,14 +43,14 @@ function workerUrl(): URL {
 }
 
 /**
- * Borrows a layer worker: an idle one, a new one while fewer than `availableParallelism()` run,
- * or the first to come free. Workers start lazily, are reused, and are unref'd while idle so they
+ * Borrows a layer worker: an idle one, a new one while fewer than `availableParallelism()` (or
+ * `atMost`, when larger) run, or the first to come free. Workers start lazily, are reused, and are unref'd while idle so they
  * never keep the process alive. Rejects with the abort error when `signal` fires while waiting.
  */
-export function acquireWorker(signal?: AbortSignal): Promise<WorkerLease> {
+export function acquireWorker(signal?: AbortSignal, atMost = size): Promise<WorkerLease> {
   const idle = slots.find((s) => s.lease === undefined);
   if (idle) return Promise.resolve(lend(idle));
-  if (slots.length < size) return Promise.resolve(lend(startSlot()));
+  if (slots.length < Math.max(size, atMost)) return Promise.resolve(lend(startSlot()));
   return new Promise((resolve, reject) => {
     const take = (slot: Slot) => {
       signal?.removeEventListener("abort", onAbort);
@@ -63,6 +63,16 @@ export function acquireWorker(signal?: AbortSignal): Promise<WorkerLease> {
     signal?.addEventListener("abort", onAbort, { once: true });
     waiters.push(take);
   });
+}
+
+/**
+ * Starts idle workers now, up to `count` (and the pool's size), so that their start-up overlaps
+ * the caller's own preparation (opening an archive, probing the store) instead of delaying the
+ * first layer. They are unref'd like any idle worker, so they never keep the process alive.
+ */
+export function prestartWorkers(count: number): void {
+  const want = Math.min(count, size);
+  while (slots.length < want) startSlot();
 }
 
 /** The error a layer job rejects with when its signal fires. */

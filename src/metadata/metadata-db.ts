@@ -28,9 +28,12 @@ export class MetadataDb {
     this.embedded = new EmbeddedRows(db);
   }
 
-  /** Opens or creates the database at `path`; see `openDatabase` for pragmas and errors. */
-  static open(path: string): MetadataDb {
-    return new MetadataDb(openDatabase(path));
+  /**
+   * Opens or creates the database at `path`; see `openDatabase` for pragmas and errors. With
+   * `readonly`, opens an existing one without writing anything (statements that write throw).
+   */
+  static open(path: string, opts: { readonly?: boolean } = {}): MetadataDb {
+    return new MetadataDb(openDatabase(path, opts));
   }
 
   /**

@@ -1,11 +1,15 @@
 import { imageError } from "../errors.ts";
 import type { Lease, NewLayer } from "../image/types.ts";
+import { crashPoint } from "../testing/crash-point.ts";
 
-/** A layer fetched and unpacked into temp paths of its fetch's own lease. */
+/**
+ * A layer fetched and unpacked into temp paths of its fetch's own lease; without temp paths when
+ * another process stored it meanwhile (the fetch's lease then holds it).
+ */
 export interface FetchedLayer {
   record: NewLayer["record"];
-  tempDir: string;
-  tempBlob: string;
+  tempDir?: string;
+  tempBlob?: string;
 }
 
 /** One pull's share of an in-flight fetch. */
@@ -40,8 +44,8 @@ const inFlight = new Map<string, Entry>();
  * fetch for the others; it is aborted only when every share is released. `onBytes` hears the
  * fetch's progress. A failed fetch leaves the map at once, so a later pull starts afresh.
  *
- * Safe to call from concurrent pulls of one process; other processes are not seen (they may
- * fetch the same layer; the store keeps whichever commits first).
+ * Safe to call from concurrent pulls of one process; other processes are met one level down, by
+ * the blob claims of `claimed-fetch.ts`.
  */
 export function shareFetch(opts: {
   storeRoot: string;
@@ -75,6 +79,7 @@ export function shareFetch(opts: {
       if (inFlight.get(key) === own) inFlight.delete(key);
       if (!own.settled) own.controller.abort(imageError("Unavailable", "pull cancelled"));
       await own.result.catch(() => undefined);
+      crashPoint("pull.fetch-settled");
       await own.lease.release();
     },
   };

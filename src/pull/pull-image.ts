@@ -1,16 +1,21 @@
 import { runLimited } from "../archive/prepare-layers.ts";
+import { formatDurationMs } from "../config/duration.ts";
 import { chainIds, type Digest, digestHex, isDigest } from "../digest/digest.ts";
 import { ImageError, imageError } from "../errors.ts";
 import { readConfigFacts } from "../image/image-config.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { Lease, NewLayer } from "../image/types.ts";
 import { applyLayer } from "../layer/apply-layer.ts";
-import type { WhiteoutFormat } from "../layer/types.ts";
+import type { AppliedLayer, WhiteoutFormat } from "../layer/types.ts";
 import { detectWhiteoutFormat } from "../layer/whiteout.ts";
 import type { Descriptor, Platform } from "../oci/types.ts";
 import type { Credentials, ResolvedImage } from "../registry/types.ts";
+import { crashPoint } from "../testing/crash-point.ts";
+import { ClaimingLease, fetchClaimed } from "./claimed-fetch.ts";
+import { type FreeSpaceReader, layerSpaceNeeded, reserveDiskSpace } from "./disk-space.ts";
 import { type FetchedLayer, type FetchShare, shareFetch } from "./layer-fetches.ts";
-import { type PullProgress, type PullSource, progressId } from "./types.ts";
+import { fetchSchema1Layers, type Schema1Layers } from "./schema1-layers.ts";
+import { type PullProgress, type PullSource, progressId, unpackWorkers } from "./types.ts";
 
 export interface PullImageOptions {
   store: ImageStore;
@@ -24,6 +29,10 @@ export interface PullImageOptions {
   credentials?: Credentials;
   /** `max-concurrent-downloads`: layers fetched at once by this pull. */
   maxConcurrentDownloads: number;
+  /** `pull-timeout`: the pull fails after this many ms; 0 or none means no limit. */
+  timeoutMs?: number;
+  /** Reads the free bytes of the store's filesystem (tests inject it); default `statfs`. */
+  readFreeSpace?: FreeSpaceReader;
   /** Overrides the whiteout format probed in the store (tests). */
   whiteoutFormat?: WhiteoutFormat;
   signal?: AbortSignal;
@@ -35,21 +44,69 @@ export interface PullImageOptions {
  * chain ID; they are not fetched), fetches the others up to `maxConcurrentDownloads` at once,
  * each in one streaming pass (download, verify digest, decompress, verify diffID, unpack), then
  * commits image, layers and name in one transaction. A layer another pull of this process is
- * fetching is awaited, not fetched twice.
+ * fetching is awaited, not fetched twice; a blob another process is fetching into the same
+ * store is awaited too, then reused from its copy or its stored layer (`claimed-fetch.ts`).
+ *
+ * Before a layer is written, the store's filesystem must have room for it (`reserveDiskSpace`).
  *
  * Throws `ImageError`: the client's errors as they come, `InvalidArgument` for a config whose
  * diff_ids do not match the manifest or a layer that fails verification, `Unavailable` when
- * cancelled. A failure leaves no image, blob, layer or temp file. Returns the 64-hex image ID.
+ * cancelled or past `timeoutMs`, `ResourceExhausted` when a layer cannot fit on disk. A failure
+ * leaves no image, blob, layer or temp file. Returns the 64-hex image ID.
  * Safe to run concurrently, in this and other processes, on one store.
  */
 export async function pullImage(opts: PullImageOptions): Promise<{ id: string }> {
+  if (!opts.timeoutMs) return pullWithin(opts);
+  const deadline = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
+  try {
+    return await pullWithin({ ...opts, signal });
+  } catch (err) {
+    if (!deadline.aborted || opts.signal?.aborted) throw err;
+    const after = formatDurationMs(opts.timeoutMs);
+    throw imageError("Unavailable", `timed out after ${after} (pull-timeout)`, err);
+  }
+}
+
+async function pullWithin(opts: PullImageOptions): Promise<{ id: string }> {
   const resolved = await opts.source.resolveImage(opts.reference, {
     ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
+    deferSchema1Layers: true,
   });
-  const diffIds = checkDiffIds(resolved);
+  crashPoint("pull.resolved");
   const whiteoutFormat = opts.whiteoutFormat ?? (await detectWhiteoutFormat(opts.store.root));
+  if (!resolved.schema1) return pullResolved(opts, resolved, whiteoutFormat);
+
+  // Schema1: each blob is fetched (and unpacked) once, before its diffID is known.
+  let schema1: Schema1Layers;
+  try {
+    schema1 = await fetchSchema1Layers({
+      ...opts,
+      resolved,
+      whiteoutFormat,
+      maxConcurrent: opts.maxConcurrentDownloads,
+    });
+  } catch (err) {
+    if (opts.signal?.aborted) throw imageError("Unavailable", "the pull was cancelled", err);
+    throw err;
+  }
+  try {
+    return await pullResolved(opts, schema1.resolved, whiteoutFormat, schema1);
+  } finally {
+    await schema1.release();
+  }
+}
+
+/** Pulls an image whose config is known: layers held, fetched or taken from `schema1`. */
+async function pullResolved(
+  opts: PullImageOptions,
+  resolved: ResolvedImage,
+  whiteoutFormat: WhiteoutFormat,
+  schema1?: Schema1Layers,
+): Promise<{ id: string }> {
+  const diffIds = checkDiffIds(resolved);
   const chain = chainIds(diffIds).map(digestHex);
 
   const lease = opts.store.lease();
@@ -69,6 +126,13 @@ export async function pullImage(opts: PullImageOptions): Promise<{ id: string }>
       }
       const layer = { id, index: i, desc, diffId: diffIds[i] as Digest, whiteoutFormat };
       jobs.set(id, () => {
+        const taken = schema1?.take(desc.digest, (a) => layerRecord(layer, chain, a), signal);
+        if (taken) {
+          return taken.then((f) => {
+            report(opts, desc, desc.size, "done");
+            return f;
+          });
+        }
         const share = fetchShared({ opts, resolved, chain, layer, signal });
         shares.push(share);
         return share.result.catch((err) => {
@@ -78,6 +142,7 @@ export async function pullImage(opts: PullImageOptions): Promise<{ id: string }>
       });
     });
     const fetched = await runLimited(jobs, opts.maxConcurrentDownloads, signal);
+    crashPoint("pull.layers-fetched");
 
     signal.throwIfAborted();
     const layers = chain.map((id): NewLayer => {
@@ -96,6 +161,7 @@ export async function pullImage(opts: PullImageOptions): Promise<{ id: string }>
       manifestMediaType: resolved.manifestMediaType,
       names: [opts.storedName],
     });
+    crashPoint("pull.committed");
     return { id: image.id };
   } catch (err) {
     if (opts.signal?.aborted) throw imageError("Unavailable", "the pull was cancelled", err);
@@ -141,8 +207,26 @@ function fetchShared(args: {
   const share = shareFetch({
     storeRoot: opts.store.root,
     chainId: layer.id,
-    newLease: () => opts.store.lease(),
-    start: (ctx) => fetchLayer({ ...ctx, source: opts.source, resolved, chain, layer }),
+    newLease: () => new ClaimingLease(opts.store.lease(), opts.store),
+    start: (ctx) =>
+      fetchClaimed({
+        store: opts.store,
+        lease: ctx.lease,
+        signal: ctx.signal,
+        layer: { ...layer, digest: layer.desc.digest },
+        onWait: () => report(opts, layer.desc, 0, "waiting"),
+        download: () =>
+          fetchLayer({
+            ...ctx,
+            source: opts.source,
+            resolved,
+            chain,
+            layer,
+            storeRoot: opts.store.root,
+            ...(opts.readFreeSpace ? { readFreeSpace: opts.readFreeSpace } : {}),
+          }),
+        recordOf: (applied) => layerRecord(layer, chain, applied),
+      }),
     onBytes: (n) => report(opts, layer.desc, n, "downloading"),
     signal: args.signal,
   });
@@ -163,11 +247,17 @@ async function fetchLayer(args: {
   resolved: ResolvedImage;
   chain: string[];
   layer: LayerJob;
+  storeRoot: string;
+  readFreeSpace?: FreeSpaceReader;
 }): Promise<FetchedLayer> {
   const { layer, lease, signal } = args;
   const tempDir = lease.tempPath("layer");
   const tempBlob = lease.tempPath("blob");
+  crashPoint("pull.layer-fetch-start");
+  let unreserve: (() => void) | undefined;
   try {
+    const need = layerSpaceNeeded(layer.desc.mediaType, layer.desc.size);
+    unreserve = await reserveDiskSpace(args.storeRoot, need, args.readFreeSpace);
     // applyLayer verifies the blob digest in its worker; the stream need not hash it too.
     const stream = args.source.fetchBlob(args.resolved, layer.desc, {
       signal,
@@ -181,20 +271,11 @@ async function fetchLayer(args: {
       expectedDigest: layer.desc.digest,
       expectedDiffId: layer.diffId,
       whiteoutFormat: layer.whiteoutFormat,
+      workers: unpackWorkers(args.resolved.layers.length),
       signal,
     });
-    const parent = layer.index > 0 ? args.chain[layer.index - 1] : undefined;
-    const record: NewLayer["record"] = {
-      id: layer.id,
-      ...(parent ? { parent } : {}),
-      diffId: applied.diffId,
-      digest: applied.digest,
-      size: applied.size,
-      mediaType: layer.desc.mediaType,
-      diffSize: applied.diffSize,
-      whiteoutFormat: layer.whiteoutFormat,
-    };
-    return { record, tempDir, tempBlob };
+    crashPoint("pull.layer-unpacked");
+    return { record: layerRecord(layer, args.chain, applied), tempDir, tempBlob };
   } catch (err) {
     const doing = `fetching layer ${layer.desc.digest}`;
     if (err instanceof ImageError)
@@ -204,7 +285,24 @@ async function fetchLayer(args: {
       `${doing}: ${err instanceof Error ? err.message : String(err)}`,
       err,
     );
+  } finally {
+    unreserve?.();
   }
+}
+
+/** The record of a layer unpacked (and verified) by `applyLayer`. */
+function layerRecord(layer: LayerJob, chain: string[], applied: AppliedLayer): NewLayer["record"] {
+  const parent = layer.index > 0 ? chain[layer.index - 1] : undefined;
+  return {
+    id: layer.id,
+    ...(parent ? { parent } : {}),
+    diffId: applied.diffId,
+    digest: applied.digest,
+    size: applied.size,
+    mediaType: layer.desc.mediaType,
+    diffSize: applied.diffSize,
+    whiteoutFormat: layer.whiteoutFormat,
+  };
 }
 
 function report(

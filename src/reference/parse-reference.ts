@@ -31,13 +31,14 @@ export interface Reference {
  * grammar). The first path component is the host only when the name contains a `/` and that
  * component contains `.` or `:` or is `localhost`.
  *
- * Throws `InvalidArgument` with the message `invalid image name "<input>": <reason>`; the CLI
+ * Throws `InvalidArgument` with the message `invalid image name "<input>": <reason>` (values
+ * JSON-quoted, so a hostile name stays on one line); the CLI
  * prints iSulad's own line (`Invalid image name: <input>`) from the input it holds.
  */
 export function parseReference(s: string): Reference {
   const parsed = splitReference(s);
   if (typeof parsed === "string") {
-    throw imageError("InvalidArgument", `invalid image name "${s}": ${parsed}`);
+    throw imageError("InvalidArgument", `invalid image name ${JSON.stringify(s)}: ${parsed}`);
   }
   return parsed;
 }
@@ -70,14 +71,14 @@ function splitReference(s: string): Reference | string {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (splitDigest(digest) === undefined) return `invalid digest "${digest}"`;
+    if (splitDigest(digest) === undefined) return `invalid digest ${JSON.stringify(digest)}`;
   }
 
   let host: string | undefined;
   const slash = rest.indexOf("/");
   const first = rest.slice(0, Math.max(slash, 0));
   if (slash >= 0 && looksLikeHost(first)) {
-    if (!isValidHost(first)) return `invalid registry host "${first}"`;
+    if (!isValidHost(first)) return `invalid registry host ${JSON.stringify(first)}`;
     host = first;
     rest = rest.slice(slash + 1);
   }
@@ -87,7 +88,7 @@ function splitReference(s: string): Reference | string {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!isValidTag(tag)) return `invalid tag "${tag}"`;
+    if (!isValidTag(tag)) return `invalid tag ${JSON.stringify(tag)}`;
   }
 
   const pathProblem = checkPath(rest);
@@ -106,7 +107,7 @@ function checkPath(path: string): string | undefined {
   for (const component of path.split("/")) {
     if (isValidPathComponent(component)) continue;
     if (isValidPathComponent(component.toLowerCase())) return "repository name must be lowercase";
-    return `invalid repository path component "${component}"`;
+    return `invalid repository path component ${JSON.stringify(component)}`;
   }
   return undefined;
 }

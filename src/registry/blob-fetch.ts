@@ -39,6 +39,7 @@ export async function* streamBlob(
   const what = `blob ${blob.digest}`;
   const sources = [...(blob.urls ?? []).map((u) => urlSource(ctx, u)), registrySource(ctx, blob)];
   const digester = opts.digestCheckedByConsumer ? undefined : new Digester();
+  const size = opts.sizeUnknown ? Number.POSITIVE_INFINITY : blob.size;
   let sent = 0;
   let source = 0;
   for (let attempt = 1; ; attempt++) {
@@ -53,14 +54,14 @@ export async function* streamBlob(
           c = c.subarray(n);
           if (c.length === 0) continue;
         }
-        if (sent + c.length > blob.size)
+        if (sent + c.length > size)
           throw imageError("InvalidArgument", `${what} is larger than its size ${blob.size}`);
         digester?.update(c);
         sent += c.length;
         yield c;
         opts.onBytes?.(sent);
       }
-      if (sent < blob.size)
+      if (sent < size && size !== Number.POSITIVE_INFINITY)
         throw markTransient(
           imageError("Unavailable", `${what}: body ended after ${sent} of ${blob.size} bytes`),
         );

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { type Dispatcher, request } from "undici";
 import { imageError } from "../errors.ts";
 import type { Dispatchers } from "./dispatchers.ts";
@@ -12,10 +13,18 @@ export interface HttpResponse {
   url: URL;
 }
 
+/** HTTP methods of the distribution API: reads, and the uploads of a push. */
+export type HttpMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** A request body, made afresh for each attempt (a stream can only be sent once). */
+export type BodySource = () => Buffer | Readable;
+
 export interface SendOptions {
-  method?: "GET" | "HEAD";
+  method?: HttpMethod;
   url: URL;
   headers?: Record<string, string>;
+  /** The request body (push uploads); called once per hop. */
+  body?: BodySource;
   /** `Authorization` value for the origin of `url` only: never sent to another origin. */
   authorization?: string;
   signal?: AbortSignal;
@@ -59,6 +68,7 @@ async function requestOnce(
     const res = await request(url, {
       method: opts.method ?? "GET",
       headers,
+      ...(opts.body && { body: opts.body() }),
       dispatcher,
       ...(opts.signal && { signal: opts.signal }),
     });

@@ -7,6 +7,8 @@ import { type BlobContext, streamBlob } from "./blob-fetch.ts";
 import { Dispatchers } from "./dispatchers.ts";
 import { DOCKER_HUB_REGISTRY, hostForLogin, networkHost, parseMirror } from "./hosts.ts";
 import { platformOfThisHost } from "./platform.ts";
+import { PushDestination } from "./push-destination.ts";
+import { searchRegistry } from "./registry-search-term.ts";
 import { RegistrySession } from "./registry-session.ts";
 import { resolveOn } from "./resolve-image.ts";
 import { DEFAULT_TRANSFER, type TransferOptions } from "./transfer-options.ts";
@@ -20,6 +22,8 @@ import type {
 
 export { hostForLogin } from "./hosts.ts";
 export { parsePlatform, platformOfThisHost } from "./platform.ts";
+export type { PushDestination } from "./push-destination.ts";
+export type { SearchResult } from "./registry-search.ts";
 
 /** A registry to try for one pull. */
 interface Candidate {
@@ -70,6 +74,7 @@ export class RegistryClient {
           repository: c.repository,
           reference: target.reference,
           what: name,
+          ...(opts.deferSchema1Layers && { deferSchema1Layers: true }),
           platform,
           ...(opts.signal && { signal: opts.signal }),
         });
@@ -125,6 +130,38 @@ export class RegistryClient {
       throw imageError("Unauthenticated", `logging in to "${host}": wrong username or password`);
     if (res.statusCode !== 200)
       throw imageError("Unavailable", `logging in to "${host}": status ${res.statusCode}`);
+  }
+
+  /**
+   * Where a push of `repository` on `host` (as a name gives it; `docker.io` is Docker Hub)
+   * goes, with the same scheme, TLS and credential rules as a pull. No request is sent yet.
+   */
+  pushDestination(
+    host: string,
+    repository: string,
+    opts: { credentials?: Credentials; chunkBytes?: number } = {},
+  ): PushDestination {
+    const h = networkHost(host);
+    const ctx = this.#context(
+      { host: h, insecure: this.#isInsecure(h), repository },
+      opts.credentials,
+    );
+    return new PushDestination(ctx, opts);
+  }
+
+  /**
+   * `isula search TERM`: v1 search on Docker Hub's index, or on the host a TERM like
+   * `host:port/term` names; a registry without v1 search lists its `_catalog` instead.
+   * See `registry-search-term.ts` for the errors.
+   */
+  search(term: string, opts: { limit: number; signal?: AbortSignal }) {
+    return searchRegistry(term, {
+      ...opts,
+      open: (host) => {
+        const ctx = this.#context({ host, insecure: this.#isInsecure(host), repository: "" });
+        return { session: ctx.session, dispatchers: this.#dispatchers };
+      },
+    });
   }
 
   /** Closes every connection pool; blob streams still running fail. */

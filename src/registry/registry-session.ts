@@ -1,7 +1,7 @@
 import { ImageError, imageError } from "../errors.ts";
 import { type Challenge, parseChallenges } from "./challenge.ts";
 import type { Dispatchers } from "./dispatchers.ts";
-import { type HttpResponse, send } from "./http-request.ts";
+import { type BodySource, type HttpMethod, type HttpResponse, send } from "./http-request.ts";
 import { clientCertError } from "./network-errors.ts";
 import { basicAuthorization, fetchToken, type Token } from "./token-auth.ts";
 import type { Credentials } from "./types.ts";
@@ -19,8 +19,10 @@ export interface SessionConfig {
 
 /** Options of one request through a session. */
 export interface SessionRequest {
-  method?: "GET" | "HEAD";
+  method?: HttpMethod;
   headers?: Record<string, string>;
+  /** Body of a push upload; made afresh for the retry after a 401. */
+  body?: BodySource;
   /** Token scope, e.g. `repository:library/busybox:pull`; none for `/v2/`. */
   scope?: string;
   signal?: AbortSignal;
@@ -120,6 +122,7 @@ export class RegistrySession {
       url: new URL(path, this.#base),
       ...(req.method && { method: req.method }),
       ...(req.headers && { headers: req.headers }),
+      ...(req.body && { body: req.body }),
       ...(authorization !== undefined && { authorization }),
       ...(req.signal && { signal: req.signal }),
     });

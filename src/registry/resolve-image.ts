@@ -2,8 +2,9 @@ import { createGunzip } from "node:zlib";
 import { parseJson, readBounded } from "../digest/bounded-read.ts";
 import { type Digest, Digester } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { checkIndex, checkManifest } from "../oci/check-descriptor.ts";
 import { layerCompression, MediaType } from "../oci/media-types.ts";
-import type { Descriptor, ImageIndex, ImageManifest, Platform } from "../oci/types.ts";
+import type { Descriptor, Platform } from "../oci/types.ts";
 import { type BlobContext, streamBlob } from "./blob-fetch.ts";
 import { type FetchedManifest, fetchManifest } from "./manifest-fetch.ts";
 import { selectManifest } from "./platform.ts";
@@ -19,6 +20,8 @@ export interface ResolveTarget {
   what: string;
   platform: Platform;
   signal?: AbortSignal;
+  /** Schema1: leave the layers to the caller (`ResolvedImage.schema1`). */
+  deferSchema1Layers?: boolean;
 }
 
 const INDEX_TYPES = new Set<string>([MediaType.dockerManifestList, MediaType.ociIndex]);
@@ -29,7 +32,7 @@ const CONFIG_TYPES = new Set<string>([MediaType.dockerConfig, MediaType.ociConfi
  * Resolves a reference on one registry: manifest (an index picks the platform and the chosen
  * manifest is fetched by digest and verified), then the config, verified against its digest.
  * Schema1 images get a synthesised config and schema2 manifest; their layers are fetched once
- * here to compute the diffIDs. Throws `NotFound`, `InvalidArgument` (unsupported type, nested
+ * here to compute the diffIDs, unless `deferSchema1Layers` leaves that to the caller. Throws `NotFound`, `InvalidArgument` (unsupported type, nested
  * index, digest mismatch) and whatever the transport says.
  */
 export async function resolveOn(ctx: BlobContext, target: ResolveTarget): Promise<ResolvedImage> {
@@ -37,8 +40,9 @@ export async function resolveOn(ctx: BlobContext, target: ResolveTarget): Promis
   const signal = target.signal && { signal: target.signal };
   let m = await fetchManifest(ctx.session, { ...req, reference: target.reference, ...signal });
   if (INDEX_TYPES.has(m.mediaType)) {
-    const index = parseJson(m.bytes, `index of "${target.what}"`) as ImageIndex;
-    const chosen = selectManifest(index.manifests ?? [], target.platform, `image "${target.what}"`);
+    const what = `index of "${target.what}"`;
+    const index = checkIndex(parseJson(m.bytes, what), what);
+    const chosen = selectManifest(index.manifests, target.platform, `image "${target.what}"`);
     if (INDEX_TYPES.has(chosen.mediaType))
       throw imageError(
         "InvalidArgument",
@@ -60,9 +64,8 @@ async function resolveSchema2(
   m: FetchedManifest,
   target: ResolveTarget,
 ): Promise<ResolvedImage> {
-  const doc = parseJson(m.bytes, `manifest of "${target.what}"`) as Partial<ImageManifest>;
-  if (!doc.config || !Array.isArray(doc.layers))
-    throw imageError("InvalidArgument", `manifest of "${target.what}" has no config or layers`);
+  const what = `manifest of "${target.what}"`;
+  const doc = checkManifest(parseJson(m.bytes, what), what);
   if (!CONFIG_TYPES.has(doc.config.mediaType))
     throw imageError(
       "InvalidArgument",
@@ -103,6 +106,7 @@ async function resolveSchema1(
   target: ResolveTarget,
 ): Promise<ResolvedImage> {
   const image = parseSchema1(m.bytes, target.what);
+  if (target.deferSchema1Layers) return deferSchema1(ctx, m, image, target.what);
   const measured = new Map<Digest, { diffId: Digest; size: number }>();
   for (const digest of new Set(image.layers))
     measured.set(digest, await measureLayer(ctx, digest, target.signal));
@@ -122,6 +126,48 @@ async function resolveSchema1(
     manifest,
     config,
     layers,
+  };
+}
+
+/**
+ * A schema1 image whose layers the caller fetches and measures: no layer is downloaded here
+ * (a pull then fetches each blob once, unpacking it in the same pass), and config and manifest
+ * are synthesised by `complete` from the diffIDs and sizes it reports.
+ */
+function deferSchema1(
+  ctx: BlobContext,
+  m: FetchedManifest,
+  image: ReturnType<typeof parseSchema1>,
+  what: string,
+): ResolvedImage {
+  const descriptor = (digest: Digest, size: number): Descriptor => ({
+    mediaType: MediaType.dockerLayerGzip,
+    digest,
+    size,
+  });
+  return {
+    host: ctx.session.host,
+    repository: ctx.repository,
+    manifestDigest: m.digest,
+    manifestMediaType: MediaType.dockerManifest,
+    manifest: Buffer.alloc(0),
+    config: Buffer.alloc(0),
+    layers: image.layers.map((d) => descriptor(d, 0)),
+    schema1: {
+      complete(measured) {
+        if (measured.length !== image.layers.length)
+          throw imageError(
+            "InvalidArgument",
+            `schema1 image "${what}": ${measured.length} layers measured, ${image.layers.length} in the manifest`,
+          );
+        const layers = image.layers.map((d, i) => descriptor(d, measured[i]?.size ?? 0));
+        const config = synthesiseConfig(
+          image,
+          measured.map((l) => l.diffId),
+        );
+        return { config, manifest: synthesiseManifest(config, layers), layers };
+      },
+    },
   };
 }
 

@@ -1,5 +1,7 @@
+import { parseJson } from "../digest/bounded-read.ts";
 import { type Digest, isDigest, sha256Digest } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
+import { checkLayerTotal } from "../oci/check-descriptor.ts";
 import { MediaType } from "../oci/media-types.ts";
 import type { Descriptor, HistoryEntry } from "../oci/types.ts";
 
@@ -49,31 +51,18 @@ export function schema1PayloadDigest(bytes: Buffer): Digest {
 export function parseSchema1(bytes: Buffer, what: string): Schema1Image {
   const bad = (why: string) =>
     imageError("InvalidArgument", `schema1 manifest of "${what}": ${why}`);
-  let doc: Schema1Doc;
-  try {
-    doc = JSON.parse(bytes.toString("utf8")) as Schema1Doc;
-  } catch (err) {
-    throw imageError("InvalidArgument", `schema1 manifest of "${what}" is not valid JSON`, err);
-  }
-  const fs = doc.fsLayers ?? [];
-  const hist = doc.history ?? [];
-  if (fs.length === 0 || fs.length !== hist.length)
+  const doc = parseJson(bytes, `schema1 manifest of "${what}"`) as Schema1Doc | null;
+  const fs = doc?.fsLayers ?? [];
+  const hist = doc?.history ?? [];
+  if (!Array.isArray(fs) || !Array.isArray(hist) || fs.length === 0 || fs.length !== hist.length)
     throw bad("fsLayers and history differ in length");
+  checkLayerTotal(fs.length, `schema1 manifest of "${what}"`);
 
   const layers: Digest[] = [];
   const history: Record<string, unknown>[] = [];
   for (let i = fs.length - 1; i >= 0; i--) {
     const blob = fs[i]?.blobSum ?? "";
-    let v1: Record<string, unknown>;
-    try {
-      v1 = JSON.parse(hist[i]?.v1Compatibility ?? "") as Record<string, unknown>;
-    } catch (err) {
-      throw imageError(
-        "InvalidArgument",
-        `schema1 manifest of "${what}": bad v1Compatibility`,
-        err,
-      );
-    }
+    const v1 = parseV1(hist[i]?.v1Compatibility, what);
     history.push(v1);
     if (v1.throwaway === true) continue;
     if (!isDigest(blob)) throw bad(`invalid blobSum "${blob}"`);
@@ -81,6 +70,19 @@ export function parseSchema1(bytes: Buffer, what: string): Schema1Image {
   }
   if (layers.length === 0) throw bad("no layers");
   return { layers, history };
+}
+
+/** One `v1Compatibility` document, which must be a JSON object. */
+function parseV1(text: unknown, what: string): Record<string, unknown> {
+  let v1: unknown;
+  try {
+    v1 = parseJson(String(text ?? ""), "v1Compatibility");
+  } catch (err) {
+    throw imageError("InvalidArgument", `schema1 manifest of "${what}": bad v1Compatibility`, err);
+  }
+  if (typeof v1 !== "object" || v1 === null || Array.isArray(v1))
+    throw imageError("InvalidArgument", `schema1 manifest of "${what}": bad v1Compatibility`);
+  return v1 as Record<string, unknown>;
 }
 
 const DROPPED = ["id", "parent", "Size", "size", "rootfs", "history", "throwaway", "layer_id"];

@@ -1,8 +1,12 @@
+import { redactSecrets } from "../auth/redact.ts";
 import { readBounded } from "../digest/bounded-read.ts";
 import { type ImageError, imageError } from "../errors.ts";
 import type { HttpResponse } from "./http-request.ts";
 import { markTransient } from "./retry.ts";
 import { LIMITS } from "./transfer-options.ts";
+
+/** Longest registry error detail quoted in a message. */
+const MAX_DETAIL = 300;
 
 /** The first `errors[].code` / `message` of a distribution error body, if there is one. */
 async function registryErrorText(res: HttpResponse): Promise<string> {
@@ -13,7 +17,13 @@ async function registryErrorText(res: HttpResponse): Promise<string> {
     };
     const first = doc.errors?.[0];
     if (!first) return "";
-    return [first.code?.toLowerCase(), first.message].filter(Boolean).join(": ");
+    // A registry may quote our Authorization header or a URL with user info back to us.
+    const text = redactSecrets(
+      [first.code?.toLowerCase(), first.message].filter(Boolean).join(": "),
+    );
+    // Its words end up in a one-line message: no control characters, no essays.
+    const line = text.replace(/\p{Cc}+/gu, " ").trim();
+    return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL)}...` : line;
   } catch {
     return "";
   }

@@ -1,3 +1,4 @@
+import { IDENTITY_TOKEN_USER } from "../auth/types.ts";
 import { parseJson, readBounded } from "../digest/bounded-read.ts";
 import { imageError } from "../errors.ts";
 import type { Challenge } from "./challenge.ts";
@@ -44,11 +45,13 @@ export async function fetchToken(
   } catch (err) {
     throw imageError("Unavailable", `registry "${opts.registry}" sent an invalid token realm`, err);
   }
+  const doing = `getting a token for "${opts.registry}" from "${url.host}"`;
+  const identity = opts.credentials?.username === IDENTITY_TOKEN_USER;
+  if (identity) return fetchWithIdentityToken(dispatchers, challenge, url, { ...opts, doing });
   if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
   if (opts.scope) url.searchParams.set("scope", opts.scope);
   if (opts.credentials) url.searchParams.set("account", opts.credentials.username);
 
-  const doing = `getting a token for "${opts.registry}" from "${url.host}"`;
   const res = await send(dispatchers, {
     url,
     ...(opts.credentials && { authorization: basicAuthorization(opts.credentials) }),
@@ -69,6 +72,47 @@ export async function fetchToken(
     "token response",
   );
   return tokenOf(doc, doing);
+}
+
+/**
+ * The OAuth2 form of the token spec, for identity tokens: `POST realm` with
+ * `grant_type=refresh_token`, the identity token, service, scope and a client ID. Refused:
+ * `Unauthenticated` ("identity token refused"). The token never appears in a message.
+ */
+async function fetchWithIdentityToken(
+  dispatchers: Dispatchers,
+  challenge: Challenge,
+  url: URL,
+  opts: { scope?: string; credentials?: Credentials; signal?: AbortSignal; doing: string },
+): Promise<Token> {
+  const form = new URLSearchParams({
+    grant_type: "refresh_token",
+    refresh_token: opts.credentials?.password ?? "",
+    client_id: "isulad-ts",
+  });
+  if (challenge.params.service) form.set("service", challenge.params.service);
+  if (opts.scope) form.set("scope", opts.scope);
+  const res = await send(dispatchers, {
+    method: "POST",
+    url,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: () => Buffer.from(form.toString()),
+    ...(opts.signal && { signal: opts.signal }),
+  });
+  if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 400) {
+    await res.body.dump();
+    throw imageError("Unauthenticated", `${opts.doing}: identity token refused`);
+  }
+  if (res.statusCode !== 200) {
+    await res.body.dump();
+    const err = imageError("Unavailable", `${opts.doing}: status ${res.statusCode}`);
+    throw res.statusCode >= 500 ? markTransient(err) : err;
+  }
+  const doc = parseJson(
+    await readBounded(res.body, LIMITS.token, "token response"),
+    "token response",
+  );
+  return tokenOf(doc, opts.doing);
 }
 
 function tokenOf(doc: unknown, doing: string): Token {

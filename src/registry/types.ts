@@ -43,6 +43,21 @@ export interface ResolvedImage {
   config: Buffer;
   /** The layer descriptors of the manifest, base first. */
   layers: Descriptor[];
+  /**
+   * Set only for a schema1 image resolved with `deferSchema1Layers`: its layers' diffIDs and
+   * sizes are not known yet (`layers` have size 0 and must be fetched with `sizeUnknown`), and
+   * `config` and `manifest` are empty until `complete` synthesises them from what the caller
+   * measured while fetching each layer, base first.
+   */
+  schema1?: Schema1Completion;
+}
+
+/** Completes a deferred schema1 image (see `ResolvedImage.schema1`). */
+export interface Schema1Completion {
+  /** `InvalidArgument` when `layers` does not give one entry per manifest layer. */
+  complete(
+    layers: { diffId: Digest; size: number }[],
+  ): Pick<ResolvedImage, "config" | "manifest" | "layers">;
 }
 
 export interface ResolveOptions {
@@ -51,6 +66,11 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Explicit credentials (CRI auth) that take priority over stored ones. */
   credentials?: Credentials;
+  /**
+   * For a schema1 image, leave its layers to the caller (`ResolvedImage.schema1`) instead of
+   * downloading each one here to learn its diffID, so that a pull fetches each blob once.
+   */
+  deferSchema1Layers?: boolean;
 }
 
 export interface BlobOptions {
@@ -62,4 +82,6 @@ export interface BlobOptions {
    * its worker), so the stream skips its own sha256; the size is still checked.
    */
   digestCheckedByConsumer?: boolean;
+  /** The descriptor's size is not known (deferred schema1 layers): it is not checked. */
+  sizeUnknown?: boolean;
 }

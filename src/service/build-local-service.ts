@@ -8,6 +8,10 @@ export interface LocalServiceSettings {
   certsDir: string;
   /** `$HOME/.isulad`: auths.json and aeskey. */
   authDir: string;
+  /** Docker's config.json folder, consulted when auths.json has no entry (issue #7). */
+  dockerConfigDir?: string;
+  /** Protocol detail of the distribution client (the daemon's debug log); never a secret. */
+  registryDebug?: (line: string) => void;
   /** The registry keys of daemon.json (merged with flags, in the daemon). */
   registry: RegistryConfig;
 }
@@ -21,6 +25,8 @@ export function buildLocalService(store: ImageStore, s: LocalServiceSettings): L
   return new LocalImageService(store, {
     certsDir: s.certsDir,
     authDir: s.authDir,
+    ...(s.dockerConfigDir !== undefined ? { dockerConfigDir: s.dockerConfigDir } : {}),
+    ...(s.registryDebug ? { debug: s.registryDebug } : {}),
     config: s.registry,
     loadRegistry: async () => (await import("./registry-client-loader.ts")).loadRegistryModule(),
   });

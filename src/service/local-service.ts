@@ -23,18 +23,27 @@ import { inspectDocument } from "./inspect-document.ts";
 import { isDigestName, repoDigests, repoTags } from "./names.ts";
 import type { RegistrySettings } from "./registry-ops.ts";
 import type {
+  HistoryItem,
   ImageService,
   ImageSummary,
+  ImportRequest,
+  ImportResult,
   ListRequest,
   LoadRequest,
   LoadResult,
   LoginRequest,
   LogoutRequest,
+  PruneRequest,
+  PruneResult,
   PullRequest,
   PullResult,
+  PushRequest,
+  PushResult,
   RemoveRequest,
   RemoveResult,
   SaveRequest,
+  SearchRequest,
+  SearchResult,
 } from "./types.ts";
 
 /**
@@ -71,9 +80,12 @@ export class LocalImageService implements ImageService {
   }
 
   async list(req: ListRequest): Promise<ImageSummary[]> {
+    // createdNs only serves before/since filters: computed when one asks (issue #4, list time).
     const subject = (record: ImageRecord): FilterSubject => ({
       record,
-      createdNs: rfc3339Nanos(record.created),
+      get createdNs() {
+        return rfc3339Nanos(record.created);
+      },
     });
     const keep = buildImageFilter(req.filters, (name) => resolveFilterSubject(this.#store, name));
     const shownTag = referenceTagMatcher(req.filters);
@@ -163,6 +175,53 @@ export class LocalImageService implements ImageService {
     return logoutFromRegistry(this.#registrySettings(), req);
   }
 
+  async history(name: string): Promise<HistoryItem[]> {
+    const found = resolveAnyImage(this.#store, name);
+    if (found.embedded) {
+      // TODO(#7): an embedded image's layers could be listed from its manifest.
+      throw imageError("NotImplemented", `history of embedded image "${name}" is not available`);
+    }
+    const { record } = found.oci;
+    const { imageHistory } = await import("./image-history.ts");
+    return imageHistory(record.id, this.#config(record), this.#store.imageLayers(record));
+  }
+
+  async prune(req: PruneRequest): Promise<PruneResult> {
+    const { pruneImages } = await import("./prune-images.ts");
+    return pruneImages(this.#store, req.all);
+  }
+
+  async importImage(req: ImportRequest): Promise<ImportResult> {
+    const name = req.name === undefined ? undefined : importName(req.name);
+    const [{ importRootfs }, { platformOfThisHost }] = await Promise.all([
+      import("../archive/import-rootfs.ts"),
+      import("../registry/platform.ts"),
+    ]);
+    try {
+      return await importRootfs({
+        store: this.#store,
+        file: req.file,
+        ...(name !== undefined ? { name } : {}),
+        platform: platformOfThisHost(),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+    } catch (err) {
+      const kind = err instanceof ImageError ? err.kind : "Internal";
+      const reason = err instanceof Error ? err.message : String(err);
+      throw imageError(kind, `importing rootfs tarball: ${reason}`, err);
+    }
+  }
+
+  async push(req: PushRequest): Promise<PushResult> {
+    const { pushWithRegistry } = await import("./push-search-ops.ts");
+    return pushWithRegistry(this.#store, this.#registrySettings(), req);
+  }
+
+  async search(req: SearchRequest): Promise<SearchResult[]> {
+    const { searchWithRegistry } = await import("./push-search-ops.ts");
+    return searchWithRegistry(this.#registrySettings(), req);
+  }
+
   #registrySettings(): RegistrySettings {
     if (this.#registry) return this.#registry;
     throw imageError("NotImplemented", "this service was opened without registry settings");
@@ -176,6 +235,18 @@ export class LocalImageService implements ImageService {
     const bytes = this.#store.readBlob(`sha256:${record.id}`);
     return parseJson(bytes, `config of image ${record.id}`) as ImageConfig;
   }
+}
+
+/** The normalised `repo:tag` an import stores; a digest or an invalid name is `InvalidArgument`. */
+function importName(input: string): string {
+  let name: string;
+  try {
+    name = normaliseName(input);
+  } catch (err) {
+    throw imageError("InvalidArgument", `invalid reference format: ${input}`, err);
+  }
+  if (isDigestName(name)) throw imageError("InvalidArgument", `${input} is not a valid tag`);
+  return name;
 }
 
 function summarise(record: ImageRecord, shownTag?: (tag: string) => boolean): ImageSummary {

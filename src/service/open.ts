@@ -1,13 +1,15 @@
-import { readFileSync, statSync } from "node:fs";
-import { homedir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { imageError } from "../errors.ts";
+import { clientTlsSettings, readClientTls, type TlsFlags } from "./client-tls.ts";
 import type { ImageService } from "./types.ts";
 
 export interface OpenServiceOptions {
   /** `-H` or `ISULAD_HOST`: the daemon to talk to. */
   host?: string;
   debug: boolean;
+  /** `--tls`, `--tlsverify`, `--tlscacert`, `--tlscert`, `--tlskey` (for `tcp://` hosts). */
+  tls?: TlsFlags;
   env?: Record<string, string | undefined>;
   /** How long the default socket may take to answer before direct mode is chosen (ms). */
   probeMs?: number;
@@ -37,13 +39,13 @@ export async function openService(opts: OpenServiceOptions): Promise<ImageServic
     if (!(await endpointAnswers(host, EXPLICIT_PROBE_MS))) {
       throw imageError("Unavailable", CANNOT_CONNECT);
     }
-    return openDaemon(host, env);
+    return openDaemon(host, env, opts.tls);
   }
 
   const { resolveStorePaths } = await import("../config/paths.ts");
   const paths = resolveStorePaths(env);
   const socket = defaultDaemonHost(paths.state);
-  if (await endpointAnswers(socket, opts.probeMs ?? 50)) return openDaemon(socket, env);
+  if (await endpointAnswers(socket, opts.probeMs ?? 50)) return openDaemon(socket, env, opts.tls);
 
   return openLocalService(env);
 }
@@ -67,6 +69,7 @@ export async function openLocalService(
   return buildLocalService(ImageStore.open({ graph: paths.graph }), {
     certsDir: paths.certsDir,
     authDir: paths.authDir,
+    dockerConfigDir: paths.dockerConfigDir,
     registry: readRegistryConfig(paths.configFile),
   });
 }
@@ -83,29 +86,15 @@ export function defaultDaemonHost(state: string): string {
 
 // The daemon client is the one upward import of this layer (DESIGN §2 puts mode selection
 // here): dynamic, so that direct mode never loads grpc-js.
-async function openDaemon(host: string, env: Record<string, string | undefined>) {
+async function openDaemon(
+  host: string,
+  env: Record<string, string | undefined>,
+  flags: TlsFlags = {},
+) {
   const { DaemonImageService } = await import("../daemon/daemon-client.ts");
-  const tls = host.startsWith("tcp://") ? clientTls(env) : undefined;
-  return new DaemonImageService(host, tls ? { tls } : {});
-}
-
-/**
- * iSulad's client TLS environment for `tcp://` hosts: `ISULAD_TLS_VERIFY` (non-empty and not
- * "0") turns it on, `ISULAD_CERT_PATH` holds `ca.pem`, `cert.pem`, `key.pem` (default
- * `~/.iSulad`). Unreadable files are `InvalidArgument`.
- */
-function clientTls(env: Record<string, string | undefined>) {
-  const on = (v: string | undefined) => v !== undefined && v !== "" && v !== "0";
-  if (!on(env.ISULAD_TLS_VERIFY) && !on(env.ISULAD_TLS)) return undefined;
-  const dir = env.ISULAD_CERT_PATH || join(env.HOME || homedir(), ".iSulad");
-  const read = (name: string) => {
-    try {
-      return readFileSync(join(dir, name));
-    } catch (err) {
-      throw imageError("InvalidArgument", `reading "${join(dir, name)}": ${String(err)}`, err);
-    }
-  };
-  return { ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") };
+  // TLS applies to tcp:// only, as in iSulad; the flags are ignored for unix sockets.
+  const settings = host.startsWith("tcp://") ? clientTlsSettings(flags, env) : undefined;
+  return new DaemonImageService(host, settings ? { tls: readClientTls(settings) } : {});
 }
 
 /**

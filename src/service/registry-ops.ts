@@ -1,17 +1,25 @@
 import { AuthStore } from "../auth/auth-store.ts";
+import { credentialLookup } from "../auth/credential-sources.ts";
+import { credentialForms, redactSecrets } from "../auth/redact.ts";
 import type { RegistryConfig } from "../config/registry-config.ts";
 import { ImageError, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import { pullImage } from "../pull/pull-image.ts";
 import type { PullSource } from "../pull/types.ts";
+import type { PushTarget } from "../push/types.ts";
 import { normaliseReference } from "../reference/normalise.ts";
 import { parsePlatform } from "../registry/platform.ts";
+import type { SearchResult } from "../registry/registry-search.ts";
 import type { Credentials, RegistryOptions } from "../registry/types.ts";
 import type { LoginRequest, LogoutRequest, PullRequest, PullResult } from "./types.ts";
 
 /** The distribution client as the service uses it (`RegistryClient` satisfies it). */
 export interface ServiceRegistryClient extends PullSource {
   checkLogin(server: string, creds: Credentials, signal?: AbortSignal): Promise<void>;
+  /** Where a push of `repository` on `host` goes (`isula push`). */
+  pushDestination(host: string, repository: string): PushTarget;
+  /** `isula search`: v1 search, or the catalog of a named registry. */
+  search(term: string, opts: { limit: number; signal?: AbortSignal }): Promise<SearchResult[]>;
   close(): Promise<void>;
 }
 
@@ -21,6 +29,10 @@ export interface RegistrySettings {
   certsDir: string;
   /** `$HOME/.isulad`: auths.json and aeskey. */
   authDir: string;
+  /** Docker's config.json folder, consulted when auths.json has no entry (issue #7). */
+  dockerConfigDir?: string;
+  /** Protocol detail of the distribution client; never receives a secret. */
+  debug?: (line: string) => void;
   config: RegistryConfig;
   /** Loads the distribution client's module on first use (it is heavy: undici, TLS). */
   loadRegistry: () => Promise<RegistryModule>;
@@ -45,9 +57,10 @@ export async function pullWithRegistry(
   req: PullRequest,
 ): Promise<PullResult> {
   const name = storedNameOf(req.name);
+  const secrets = req.credentials ? credentialForms(req.credentials) : [];
   try {
     const platform = req.platform === undefined ? undefined : parsePlatform(req.platform);
-    const client = (await settings.loadRegistry()).openClient(clientOptions(settings));
+    const client = (await settings.loadRegistry()).openClient(clientOptions(settings, secrets));
     try {
       const { id } = await pullImage({
         store,
@@ -55,6 +68,7 @@ export async function pullWithRegistry(
         reference: req.name,
         storedName: name,
         maxConcurrentDownloads: settings.config.maxConcurrentDownloads,
+        timeoutMs: settings.config.pullTimeoutMs,
         ...(platform ? { platform } : {}),
         ...(req.credentials ? { credentials: req.credentials } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
@@ -65,7 +79,7 @@ export async function pullWithRegistry(
       await client.close();
     }
   } catch (err) {
-    throw prefixed(err, `Failed to pull image ${req.name} with error: `);
+    throw prefixed(err, `Failed to pull image ${req.name} with error: `, secrets);
   }
 }
 
@@ -106,7 +120,7 @@ export async function loginWithRegistry(settings: RegistrySettings, req: LoginRe
       throw prefixed(err, `save login result for ${host} failed: `);
     }
   } catch (err) {
-    throw prefixed(err, "Failed to login with error: ");
+    throw prefixed(err, "Failed to login with error: ", credentialForms(creds));
   }
 }
 
@@ -132,26 +146,52 @@ function serverOf(server: string): string {
   return (slash < 0 ? server : server.slice(0, slash)).trim();
 }
 
-function clientOptions(settings: RegistrySettings): RegistryOptions {
-  const auth = new AuthStore(settings.authDir);
+/**
+ * The distribution client's options from the settings (paths, daemon.json keys, credentials:
+ * auths.json, then Docker's config.json and credential helpers). Each secret the client is
+ * handed is also added to `usedSecrets`, so that errors can be scrubbed of it (`prefixed`);
+ * debug lines are scrubbed of them here.
+ */
+export function clientOptions(
+  settings: RegistrySettings,
+  usedSecrets: string[] = [],
+): RegistryOptions {
+  const { debug } = settings;
+  const lookup = credentialLookup({
+    authDir: settings.authDir,
+    ...(settings.dockerConfigDir !== undefined && { dockerConfigDir: settings.dockerConfigDir }),
+  });
   return {
     certsDir: settings.certsDir,
     insecureRegistries: settings.config.insecureRegistries,
     skipVerifyEnforce: settings.config.insecureSkipVerifyEnforce,
     mirrors: settings.config.registryMirrors,
-    credentialsFor: (host) => auth.get(host),
+    credentialsFor: (host) => {
+      const creds = lookup(host);
+      if (creds) usedSecrets.push(...credentialForms(creds));
+      return creds;
+    },
+    ...(debug && { debug: (line: string) => debug(redactSecrets(line, usedSecrets)) }),
   };
 }
 
-/** The error with `prefix` before its message, kind kept (`Internal` for foreign errors). */
-function prefixed(err: unknown, prefix: string): ImageError {
+/**
+ * The error with `prefix` before its message, kind kept (`Internal` for foreign errors), and
+ * anything shaped like a credential, or equal to one of `secrets`, hidden (`redactSecrets`).
+ */
+export function prefixed(
+  err: unknown,
+  prefix: string,
+  secrets: readonly string[] = [],
+): ImageError {
   if (err instanceof ImageError) {
     if (err.message.startsWith(prefix)) return err;
     if (err.kind === "InvalidArgument" && err.message.startsWith("Invalid image name: ")) {
       return err;
     }
-    return new ImageError(err.kind, `${prefix}${err.message}`, { cause: err });
+    const message = redactSecrets(`${prefix}${err.message}`, secrets);
+    return new ImageError(err.kind, message, { cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
-  return imageError("Internal", `${prefix}${message}`, err);
+  return imageError("Internal", redactSecrets(`${prefix}${message}`, secrets), err);
 }

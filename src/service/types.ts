@@ -1,5 +1,7 @@
 import type { Digest } from "../digest/digest.ts";
 import type { PullProgress } from "../pull/types.ts";
+import type { PushProgress } from "../push/types.ts";
+import type { SearchResult } from "../registry/registry-search.ts";
 
 /**
  * The façade every front end calls (DESIGN §2): the CLI in direct mode holds the in-process
@@ -25,11 +27,51 @@ export interface ImageService {
   login(req: LoginRequest): Promise<void>;
   /** Forgets the stored credentials of a registry; nothing stored is success. */
   logout(req: LogoutRequest): Promise<void>;
+  /** The image's history as `isula history` shows it (newest first, with layer sizes). */
+  history(name: string): Promise<HistoryItem[]>;
+  /** Deletes dangling images (or, with `all`, every image); what went and the space freed. */
+  prune(req: PruneRequest): Promise<PruneResult>;
+  /** Stores a one-layer image made of a rootfs tarball; returns its 64-hex ID. */
+  importImage(req: ImportRequest): Promise<ImportResult>;
+  /** Uploads a stored image to the registry its name names; per-layer progress (`isula push`). */
+  push(req: PushRequest): Promise<PushResult>;
+  /** Searches a registry: v1 search, or the `_catalog` of a registry the term names. */
+  search(req: SearchRequest): Promise<SearchResult[]>;
   /** Releases the store (database handle, locks). */
   close(): Promise<void>;
 }
 
 export type { PullProgress } from "../pull/types.ts";
+export type { PushProgress } from "../push/types.ts";
+export type { SearchResult } from "../registry/registry-search.ts";
+
+export interface PushRequest {
+  /** `NAME[:TAG]` or `NAME@sha256:...`: a stored image's name, host included. */
+  name: string;
+  signal?: AbortSignal;
+  /** Per-layer progress and outcome: pushing, pushed, exists, mounted. */
+  onProgress?: (p: PushProgress) => void;
+}
+
+export interface PushResult {
+  /** The normalised name pushed. */
+  name: string;
+  /** The tag (or digest) the manifest was put under. */
+  reference: string;
+  /** Digest and size in bytes of the manifest uploaded. */
+  digest: Digest;
+  size: number;
+}
+
+export interface SearchRequest {
+  /** `TERM`, or `host[:port]/TERM` to search that registry. */
+  term: string;
+  /** 1-100 (`--limit`, default 25). */
+  limit: number;
+  /** `-f` filters, key lowercased: `stars`, `is-official`, `is-automated`. */
+  filters: Record<string, string[]>;
+  signal?: AbortSignal;
+}
 
 export interface PullRequest {
   /** The name as the user typed it: `NAME[:TAG][@DIGEST]`. */
@@ -113,4 +155,42 @@ export interface SaveRequest {
   names: string[];
   output: string;
   signal?: AbortSignal;
+}
+
+/** One entry of an image's history (`docker history`'s row). */
+export interface HistoryItem {
+  /** 64 hex: the image's ID, on the newest entry only. */
+  id?: string;
+  /** The entry's `created` as in the config (RFC 3339), "" if none. */
+  created: string;
+  createdBy: string;
+  /** Diff size of the layer this entry made; 0 for empty layers. */
+  size: number;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+export interface PruneRequest {
+  /** `-a`: every image, not only dangling ones. */
+  all: boolean;
+}
+
+export interface PruneResult {
+  /** In order: each name taken off an image, then the image deleted (64 hex). */
+  items: ({ untagged: string } | { deleted: string })[];
+  /** Bytes freed: diff sizes of the layers removed, plus their blobs when freed. */
+  reclaimed: number;
+}
+
+export interface ImportRequest {
+  /** Absolute path of the rootfs tarball (plain, gzip, xz or zstd). */
+  file: string;
+  /** `REPOSITORY[:TAG]` as the user typed it; absent: the image gets no name. */
+  name?: string;
+  signal?: AbortSignal;
+}
+
+export interface ImportResult {
+  /** 64 hex. */
+  id: string;
 }

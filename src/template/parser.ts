@@ -27,8 +27,15 @@ interface ListEnd {
   offset: number;
 }
 
+/**
+ * Deepest nesting of blocks (`if`, `else if`, `with`, `range`) and of parentheses. Parsing and
+ * evaluating recurse, so a format nested some thousands deep would overflow the stack.
+ */
+const MAX_NESTING = 100;
+
 class Parser {
   #i = 0;
+  #depth = 0;
   readonly #pieces: readonly Piece[];
   readonly #length: number;
 
@@ -67,6 +74,8 @@ class Parser {
   }
 
   #parseBlock(kind: "if" | "with" | "range", tokens: Token[], offset: number): Node {
+    if (++this.#depth > MAX_NESTING)
+      throw parseError(`blocks nested deeper than ${MAX_NESTING}`, offset);
     const pipe = parsePipeline(tokens, kind === "range" ? 2 : 1, offset);
     const body = this.parseList(true);
     let otherwise: Node[] = [];
@@ -82,6 +91,7 @@ class Parser {
         otherwise = tail.nodes;
       }
     }
+    this.#depth--;
     return { kind, pipe, body: body.nodes, otherwise };
   }
 }
@@ -119,6 +129,8 @@ function splitStages(tokens: Token[], offset: number): Token[][] {
     if (token.kind === "lparen") depth++;
     if (token.kind === "rparen") depth--;
     if (depth < 0) throw parseError('unexpected ")"', token.offset);
+    if (depth > MAX_NESTING)
+      throw parseError(`parentheses nested deeper than ${MAX_NESTING}`, token.offset);
     if (token.kind === "pipe" && depth === 0) stages.push([]);
     else stages[stages.length - 1]?.push(token);
   }

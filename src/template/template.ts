@@ -44,10 +44,13 @@ export interface Template {
  * - `Executing "" at <json>: wrong number of args for json: want 1 got 0.` (and the same form
  *   for any function given the wrong number of arguments);
  * - `Template parsing error: <detail> (at offset <n>)` for any other syntax error.
+ *
+ * `isuladForm: false` renders every format as a whole (Docker's rule), for `images --format`
+ * and table formats, where `{{.ID}} {{.Tag}}` is one line.
  */
-export function compileTemplate(source: string): Template {
+export function compileTemplate(source: string, opts: { isuladForm?: boolean } = {}): Template {
   const nodes = parseTemplate(source);
-  const isuladForm = ISULAD_FORM_RE.test(source);
+  const isuladForm = opts.isuladForm !== false && ISULAD_FORM_RE.test(source);
   return new CompiledTemplate(source, nodes, isuladForm);
 }
 

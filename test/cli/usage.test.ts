@@ -22,10 +22,15 @@ describe("isula (no store needed)", () => {
     assert.equal(
       r.stdout,
       "\nUsage:  isula rmi [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images\n\n" +
-        "  -D, --debug    Enable debug mode\n" +
-        "  -f, --force    Force removal of the image\n" +
-        "      --help     Print usage\n" +
-        "  -H, --host     Daemon socket(s) to connect to\n\n",
+        "  -D, --debug        Enable debug mode\n" +
+        "  -f, --force        Force removal of the image\n" +
+        "      --help         Print usage\n" +
+        "  -H, --host         Daemon socket(s) to connect to\n" +
+        "      --tls          Use TLS; implied by --tlsverify\n" +
+        '      --tlscacert    Trust certs signed only by this CA (default "$HOME/.iSulad/ca.pem")\n' +
+        '      --tlscert      Path to TLS certificate file (default "$HOME/.iSulad/cert.pem")\n' +
+        '      --tlskey       Path to TLS key file (default "$HOME/.iSulad/key.pem")\n' +
+        "      --tlsverify    Use TLS and verify the remote\n\n",
     );
   });
 

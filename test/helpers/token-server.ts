@@ -23,6 +23,8 @@ export interface TokenServerOptions {
 export interface TokenServer {
   realm: string;
   requests: { account?: string; scopes: string[]; authorized: boolean; status: number }[];
+  /** Every token handed out, for tests that check no log or message ever shows one. */
+  issued: string[];
   options: TokenServerOptions;
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export function signJwt(keyPem: string, claims: object): string {
 export async function startTokenServer(opts: TokenServerOptions): Promise<TokenServer> {
   const keyPem = readFileSync(opts.keyFile, "utf8");
   const requests: TokenServer["requests"] = [];
+  const issued: string[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     const scopes = url.searchParams
@@ -97,7 +100,11 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     const now = Math.floor(Date.now() / 1000);
     const access = scopes.flatMap((s) => {
       const parts = s.split(":");
-      if (parts.length < 3 || parts[0] !== "repository") return [];
+      if (parts.length < 3) return [];
+      // Signed-in users may also list the catalog (`registry:catalog:*`, for `isula search`).
+      if (parts[0] === "registry" && account)
+        return [{ type: "registry", name: parts[1], actions: ["*"] }];
+      if (parts[0] !== "repository") return [];
       const actions = (parts[2] ?? "").split(",").filter((a) => account || a === "pull");
       return [{ type: "repository", name: parts[1], actions }];
     });
@@ -111,7 +118,9 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       jti: randomUUID(),
       access,
     };
-    const body: Record<string, unknown> = { [opts.field ?? "token"]: signJwt(keyPem, claims) };
+    const token = signJwt(keyPem, claims);
+    issued.push(token);
+    const body: Record<string, unknown> = { [opts.field ?? "token"]: token };
     if (opts.expiresIn !== undefined) body.expires_in = opts.expiresIn;
     reply(200, account, JSON.stringify(body));
 
@@ -130,6 +139,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   return {
     realm: `http://127.0.0.1:${port}/token`,
     requests,
+    issued,
     options: opts,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

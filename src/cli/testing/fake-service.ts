@@ -1,15 +1,23 @@
 import { imageError } from "../../errors.ts";
 import type {
+  HistoryItem,
   ImageService,
   ImageSummary,
+  ImportRequest,
   ListRequest,
   LoadRequest,
   LoginRequest,
   LogoutRequest,
+  PruneRequest,
+  PruneResult,
   PullProgress,
   PullRequest,
+  PushProgress,
+  PushRequest,
   RemoveRequest,
   SaveRequest,
+  SearchRequest,
+  SearchResult,
 } from "../../service/types.ts";
 import { findCommand } from "../commands.ts";
 import { bufferOutput, type CommandContext } from "../output.ts";
@@ -82,6 +90,37 @@ export class FakeService implements ImageService {
   }
   async logout(req: LogoutRequest) {
     this.enter("logout", [{ ...req }]);
+  }
+  /** Progress events `push` sends, in order, before it returns. */
+  pushProgress: PushProgress[] = [];
+  /** What `search` returns. */
+  searchResults: SearchResult[] = [];
+  async push(req: PushRequest) {
+    this.enter("push", [{ ...req }]);
+    for (const p of this.pushProgress) req.onProgress?.(p);
+    const name = req.name.includes(":") ? req.name : `${req.name}:latest`;
+    const digest = `sha256:${"d".repeat(64)}` as const;
+    return { name, reference: name.slice(name.lastIndexOf(":") + 1), digest, size: 528 };
+  }
+  async search(req: SearchRequest) {
+    this.enter("search", [{ ...req }]);
+    return this.searchResults;
+  }
+  /** What `history` returns for any name not in `missing`. */
+  historyItems: HistoryItem[] = [];
+  /** What `prune` returns. */
+  pruneResult: PruneResult = { items: [], reclaimed: 0 };
+  async history(name: string) {
+    this.enter("history", [name], name);
+    return this.historyItems;
+  }
+  async prune(req: PruneRequest) {
+    this.enter("prune", [{ ...req }]);
+    return this.pruneResult;
+  }
+  async importImage(req: ImportRequest) {
+    this.enter("importImage", [{ ...req }]);
+    return { id: "e".repeat(64) };
   }
   async close() {
     this.closed = true;

@@ -204,6 +204,113 @@ export interface SaveImageResponse {
   errmsg: string;
 }
 
+/** isulad-ts: `isula history IMAGE`. */
+export interface HistoryImageRequest {
+  name: string;
+}
+
+/** One entry of an image's history; `id` (64 hex) only on the newest. */
+export interface HistoryItem {
+  id: string;
+  /** RFC 3339 as in the config, "" if none. */
+  created: string;
+  createdBy: string;
+  size: bigint;
+  comment: string;
+  emptyLayer: boolean;
+}
+
+export interface HistoryImageResponse {
+  cc: number;
+  errmsg: string;
+  /** Newest first. */
+  items: HistoryItem[];
+}
+
+/** isulad-ts: `isula image prune [-a]`. */
+export interface PruneImagesRequest {
+  all: boolean;
+}
+
+/** One line of the report: a name taken off (`untagged`) or an image deleted (`deleted`, 64 hex). */
+export interface PrunedItem {
+  untagged: string;
+  deleted: string;
+}
+
+export interface PruneImagesResponse {
+  cc: number;
+  errmsg: string;
+  items: PrunedItem[];
+  reclaimed: bigint;
+}
+
+/** isulad-ts: `isula import FILE REPOSITORY[:TAG]`; `file` is an absolute path the daemon reads. */
+export interface ImportImageRequest {
+  file: string;
+  /** "" for no name. */
+  name: string;
+}
+
+export interface ImportImageResponse {
+  cc: number;
+  errmsg: string;
+  /** 64 hex. */
+  id: string;
+}
+
+/** isulad-ts: `isula push NAME[:TAG]`. */
+export interface PushImageRequest {
+  name: string;
+}
+
+/** One layer's state: "pushing", "pushed", "exists" or "mounted" (from repository `from`). */
+export interface PushProgress {
+  id: string;
+  current: bigint;
+  total: bigint;
+  status: string;
+  from: string;
+}
+
+/** Progress messages carry `progresses`; the last one carries the manifest's digest and size. */
+export interface PushImageResponse {
+  progresses: PushProgress[];
+  /** The tag or digest the manifest was put under, and the normalised name pushed. */
+  reference: string;
+  digest: string;
+  size: bigint;
+  name: string;
+}
+
+export interface SearchRequest {
+  searchName: string;
+  limit: number;
+  filters: { [key: string]: string };
+  /** isulad-ts: every value of every filter key. */
+  filterValues: FilterValues[];
+}
+
+export interface SearchRequest_FiltersEntry {
+  key: string;
+  value: string;
+}
+
+export interface SearchImage {
+  name: string;
+  description: string;
+  starCount: bigint;
+  isOfficial: boolean;
+  isAutomated: boolean;
+}
+
+export interface SearchResponse {
+  resultNum: number;
+  searchResult: SearchImage[];
+  cc: number;
+  errmsg: string;
+}
+
 function createBaseDescriptor(): Descriptor {
   return { mediaType: "", digest: "", size: 0n };
 }
@@ -3056,6 +3163,1649 @@ export const SaveImageResponse: MessageFns<SaveImageResponse> = {
   },
 };
 
+function createBaseHistoryImageRequest(): HistoryImageRequest {
+  return { name: "" };
+}
+
+export const HistoryImageRequest: MessageFns<HistoryImageRequest> = {
+  encode(message: HistoryImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryImageRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: HistoryImageRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoryImageRequest>, I>>(base?: I): HistoryImageRequest {
+    return HistoryImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoryImageRequest>, I>>(object: I): HistoryImageRequest {
+    const message = createBaseHistoryImageRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseHistoryItem(): HistoryItem {
+  return { id: "", created: "", createdBy: "", size: 0n, comment: "", emptyLayer: false };
+}
+
+export const HistoryItem: MessageFns<HistoryItem> = {
+  encode(message: HistoryItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.created !== "") {
+      writer.uint32(18).string(message.created);
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(26).string(message.createdBy);
+    }
+    if (message.size !== 0n) {
+      if (BigInt.asIntN(64, message.size) !== message.size) {
+        throw new globalThis.Error("value provided for field message.size of type int64 too large");
+      }
+      writer.uint32(32).int64(message.size);
+    }
+    if (message.comment !== "") {
+      writer.uint32(42).string(message.comment);
+    }
+    if (message.emptyLayer !== false) {
+      writer.uint32(48).bool(message.emptyLayer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.created = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.emptyLayer = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryItem {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      created: isSet(object.created) ? globalThis.String(object.created) : "",
+      createdBy: isSet(object.createdBy)
+        ? globalThis.String(object.createdBy)
+        : isSet(object.created_by)
+        ? globalThis.String(object.created_by)
+        : "",
+      size: isSet(object.size) ? BigInt(object.size) : 0n,
+      comment: isSet(object.comment) ? globalThis.String(object.comment) : "",
+      emptyLayer: isSet(object.emptyLayer)
+        ? globalThis.Boolean(object.emptyLayer)
+        : isSet(object.empty_layer)
+        ? globalThis.Boolean(object.empty_layer)
+        : false,
+    };
+  },
+
+  toJSON(message: HistoryItem): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.created !== "") {
+      obj.created = message.created;
+    }
+    if (message.createdBy !== "") {
+      obj.createdBy = message.createdBy;
+    }
+    if (message.size !== 0n) {
+      obj.size = message.size.toString();
+    }
+    if (message.comment !== "") {
+      obj.comment = message.comment;
+    }
+    if (message.emptyLayer !== false) {
+      obj.emptyLayer = message.emptyLayer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoryItem>, I>>(base?: I): HistoryItem {
+    return HistoryItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoryItem>, I>>(object: I): HistoryItem {
+    const message = createBaseHistoryItem();
+    message.id = object.id ?? "";
+    message.created = object.created ?? "";
+    message.createdBy = object.createdBy ?? "";
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
+    message.comment = object.comment ?? "";
+    message.emptyLayer = object.emptyLayer ?? false;
+    return message;
+  },
+};
+
+function createBaseHistoryImageResponse(): HistoryImageResponse {
+  return { cc: 0, errmsg: "", items: [] };
+}
+
+export const HistoryImageResponse: MessageFns<HistoryImageResponse> = {
+  encode(message: HistoryImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cc !== 0) {
+      writer.uint32(8).uint32(message.cc);
+    }
+    if (message.errmsg !== "") {
+      writer.uint32(18).string(message.errmsg);
+    }
+    for (const v of message.items) {
+      HistoryItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cc = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errmsg = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.items.push(HistoryItem.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HistoryImageResponse {
+    return {
+      cc: isSet(object.cc) ? globalThis.Number(object.cc) : 0,
+      errmsg: isSet(object.errmsg) ? globalThis.String(object.errmsg) : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => HistoryItem.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: HistoryImageResponse): unknown {
+    const obj: any = {};
+    if (message.cc !== 0) {
+      obj.cc = Math.round(message.cc);
+    }
+    if (message.errmsg !== "") {
+      obj.errmsg = message.errmsg;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => HistoryItem.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HistoryImageResponse>, I>>(base?: I): HistoryImageResponse {
+    return HistoryImageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoryImageResponse>, I>>(object: I): HistoryImageResponse {
+    const message = createBaseHistoryImageResponse();
+    message.cc = object.cc ?? 0;
+    message.errmsg = object.errmsg ?? "";
+    message.items = object.items?.map((e) => HistoryItem.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePruneImagesRequest(): PruneImagesRequest {
+  return { all: false };
+}
+
+export const PruneImagesRequest: MessageFns<PruneImagesRequest> = {
+  encode(message: PruneImagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.all !== false) {
+      writer.uint32(8).bool(message.all);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PruneImagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePruneImagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PruneImagesRequest {
+    return { all: isSet(object.all) ? globalThis.Boolean(object.all) : false };
+  },
+
+  toJSON(message: PruneImagesRequest): unknown {
+    const obj: any = {};
+    if (message.all !== false) {
+      obj.all = message.all;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PruneImagesRequest>, I>>(base?: I): PruneImagesRequest {
+    return PruneImagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PruneImagesRequest>, I>>(object: I): PruneImagesRequest {
+    const message = createBasePruneImagesRequest();
+    message.all = object.all ?? false;
+    return message;
+  },
+};
+
+function createBasePrunedItem(): PrunedItem {
+  return { untagged: "", deleted: "" };
+}
+
+export const PrunedItem: MessageFns<PrunedItem> = {
+  encode(message: PrunedItem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.untagged !== "") {
+      writer.uint32(10).string(message.untagged);
+    }
+    if (message.deleted !== "") {
+      writer.uint32(18).string(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrunedItem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrunedItem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.untagged = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deleted = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrunedItem {
+    return {
+      untagged: isSet(object.untagged) ? globalThis.String(object.untagged) : "",
+      deleted: isSet(object.deleted) ? globalThis.String(object.deleted) : "",
+    };
+  },
+
+  toJSON(message: PrunedItem): unknown {
+    const obj: any = {};
+    if (message.untagged !== "") {
+      obj.untagged = message.untagged;
+    }
+    if (message.deleted !== "") {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PrunedItem>, I>>(base?: I): PrunedItem {
+    return PrunedItem.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PrunedItem>, I>>(object: I): PrunedItem {
+    const message = createBasePrunedItem();
+    message.untagged = object.untagged ?? "";
+    message.deleted = object.deleted ?? "";
+    return message;
+  },
+};
+
+function createBasePruneImagesResponse(): PruneImagesResponse {
+  return { cc: 0, errmsg: "", items: [], reclaimed: 0n };
+}
+
+export const PruneImagesResponse: MessageFns<PruneImagesResponse> = {
+  encode(message: PruneImagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cc !== 0) {
+      writer.uint32(8).uint32(message.cc);
+    }
+    if (message.errmsg !== "") {
+      writer.uint32(18).string(message.errmsg);
+    }
+    for (const v of message.items) {
+      PrunedItem.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.reclaimed !== 0n) {
+      if (BigInt.asIntN(64, message.reclaimed) !== message.reclaimed) {
+        throw new globalThis.Error("value provided for field message.reclaimed of type int64 too large");
+      }
+      writer.uint32(32).int64(message.reclaimed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PruneImagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePruneImagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cc = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errmsg = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.items.push(PrunedItem.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.reclaimed = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PruneImagesResponse {
+    return {
+      cc: isSet(object.cc) ? globalThis.Number(object.cc) : 0,
+      errmsg: isSet(object.errmsg) ? globalThis.String(object.errmsg) : "",
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => PrunedItem.fromJSON(e)) : [],
+      reclaimed: isSet(object.reclaimed) ? BigInt(object.reclaimed) : 0n,
+    };
+  },
+
+  toJSON(message: PruneImagesResponse): unknown {
+    const obj: any = {};
+    if (message.cc !== 0) {
+      obj.cc = Math.round(message.cc);
+    }
+    if (message.errmsg !== "") {
+      obj.errmsg = message.errmsg;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => PrunedItem.toJSON(e));
+    }
+    if (message.reclaimed !== 0n) {
+      obj.reclaimed = message.reclaimed.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PruneImagesResponse>, I>>(base?: I): PruneImagesResponse {
+    return PruneImagesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PruneImagesResponse>, I>>(object: I): PruneImagesResponse {
+    const message = createBasePruneImagesResponse();
+    message.cc = object.cc ?? 0;
+    message.errmsg = object.errmsg ?? "";
+    message.items = object.items?.map((e) => PrunedItem.fromPartial(e)) || [];
+    message.reclaimed = (object.reclaimed !== undefined && object.reclaimed !== null) ? BigInt(object.reclaimed) : 0n;
+    return message;
+  },
+};
+
+function createBaseImportImageRequest(): ImportImageRequest {
+  return { file: "", name: "" };
+}
+
+export const ImportImageRequest: MessageFns<ImportImageRequest> = {
+  encode(message: ImportImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.file !== "") {
+      writer.uint32(10).string(message.file);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportImageRequest {
+    return {
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: ImportImageRequest): unknown {
+    const obj: any = {};
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportImageRequest>, I>>(base?: I): ImportImageRequest {
+    return ImportImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportImageRequest>, I>>(object: I): ImportImageRequest {
+    const message = createBaseImportImageRequest();
+    message.file = object.file ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseImportImageResponse(): ImportImageResponse {
+  return { cc: 0, errmsg: "", id: "" };
+}
+
+export const ImportImageResponse: MessageFns<ImportImageResponse> = {
+  encode(message: ImportImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cc !== 0) {
+      writer.uint32(8).uint32(message.cc);
+    }
+    if (message.errmsg !== "") {
+      writer.uint32(18).string(message.errmsg);
+    }
+    if (message.id !== "") {
+      writer.uint32(26).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cc = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errmsg = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ImportImageResponse {
+    return {
+      cc: isSet(object.cc) ? globalThis.Number(object.cc) : 0,
+      errmsg: isSet(object.errmsg) ? globalThis.String(object.errmsg) : "",
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+    };
+  },
+
+  toJSON(message: ImportImageResponse): unknown {
+    const obj: any = {};
+    if (message.cc !== 0) {
+      obj.cc = Math.round(message.cc);
+    }
+    if (message.errmsg !== "") {
+      obj.errmsg = message.errmsg;
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ImportImageResponse>, I>>(base?: I): ImportImageResponse {
+    return ImportImageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportImageResponse>, I>>(object: I): ImportImageResponse {
+    const message = createBaseImportImageResponse();
+    message.cc = object.cc ?? 0;
+    message.errmsg = object.errmsg ?? "";
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBasePushImageRequest(): PushImageRequest {
+  return { name: "" };
+}
+
+export const PushImageRequest: MessageFns<PushImageRequest> = {
+  encode(message: PushImageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushImageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushImageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushImageRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: PushImageRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PushImageRequest>, I>>(base?: I): PushImageRequest {
+    return PushImageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PushImageRequest>, I>>(object: I): PushImageRequest {
+    const message = createBasePushImageRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBasePushProgress(): PushProgress {
+  return { id: "", current: 0n, total: 0n, status: "", from: "" };
+}
+
+export const PushProgress: MessageFns<PushProgress> = {
+  encode(message: PushProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.current !== 0n) {
+      if (BigInt.asIntN(64, message.current) !== message.current) {
+        throw new globalThis.Error("value provided for field message.current of type int64 too large");
+      }
+      writer.uint32(16).int64(message.current);
+    }
+    if (message.total !== 0n) {
+      if (BigInt.asIntN(64, message.total) !== message.total) {
+        throw new globalThis.Error("value provided for field message.total of type int64 too large");
+      }
+      writer.uint32(24).int64(message.total);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.from !== "") {
+      writer.uint32(42).string(message.from);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.current = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.total = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushProgress {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      current: isSet(object.current) ? BigInt(object.current) : 0n,
+      total: isSet(object.total) ? BigInt(object.total) : 0n,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+    };
+  },
+
+  toJSON(message: PushProgress): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.current !== 0n) {
+      obj.current = message.current.toString();
+    }
+    if (message.total !== 0n) {
+      obj.total = message.total.toString();
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PushProgress>, I>>(base?: I): PushProgress {
+    return PushProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PushProgress>, I>>(object: I): PushProgress {
+    const message = createBasePushProgress();
+    message.id = object.id ?? "";
+    message.current = (object.current !== undefined && object.current !== null) ? BigInt(object.current) : 0n;
+    message.total = (object.total !== undefined && object.total !== null) ? BigInt(object.total) : 0n;
+    message.status = object.status ?? "";
+    message.from = object.from ?? "";
+    return message;
+  },
+};
+
+function createBasePushImageResponse(): PushImageResponse {
+  return { progresses: [], reference: "", digest: "", size: 0n, name: "" };
+}
+
+export const PushImageResponse: MessageFns<PushImageResponse> = {
+  encode(message: PushImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.progresses) {
+      PushProgress.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.reference !== "") {
+      writer.uint32(18).string(message.reference);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.size !== 0n) {
+      if (BigInt.asIntN(64, message.size) !== message.size) {
+        throw new globalThis.Error("value provided for field message.size of type int64 too large");
+      }
+      writer.uint32(32).int64(message.size);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushImageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushImageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.progresses.push(PushProgress.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.size = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushImageResponse {
+    return {
+      progresses: globalThis.Array.isArray(object?.progresses)
+        ? object.progresses.map((e: any) => PushProgress.fromJSON(e))
+        : [],
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      size: isSet(object.size) ? BigInt(object.size) : 0n,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: PushImageResponse): unknown {
+    const obj: any = {};
+    if (message.progresses?.length) {
+      obj.progresses = message.progresses.map((e) => PushProgress.toJSON(e));
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.digest !== "") {
+      obj.digest = message.digest;
+    }
+    if (message.size !== 0n) {
+      obj.size = message.size.toString();
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PushImageResponse>, I>>(base?: I): PushImageResponse {
+    return PushImageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PushImageResponse>, I>>(object: I): PushImageResponse {
+    const message = createBasePushImageResponse();
+    message.progresses = object.progresses?.map((e) => PushProgress.fromPartial(e)) || [];
+    message.reference = object.reference ?? "";
+    message.digest = object.digest ?? "";
+    message.size = (object.size !== undefined && object.size !== null) ? BigInt(object.size) : 0n;
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchRequest(): SearchRequest {
+  return { searchName: "", limit: 0, filters: {}, filterValues: [] };
+}
+
+export const SearchRequest: MessageFns<SearchRequest> = {
+  encode(message: SearchRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.searchName !== "") {
+      writer.uint32(10).string(message.searchName);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    globalThis.Object.entries(message.filters).forEach(([key, value]: [string, string]) => {
+      SearchRequest_FiltersEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
+    });
+    for (const v of message.filterValues) {
+      FilterValues.encode(v!, writer.uint32(802).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.searchName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            const entry3 = SearchRequest_FiltersEntry.decode(reader, reader.uint32());
+            if (entry3.value !== undefined) {
+              message.filters[entry3.key] = entry3.value;
+            }
+            continue;
+          }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.filterValues.push(FilterValues.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchRequest {
+    return {
+      searchName: isSet(object.searchName)
+        ? globalThis.String(object.searchName)
+        : isSet(object.search_name)
+        ? globalThis.String(object.search_name)
+        : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      filters: isObject(object.filters)
+        ? (globalThis.Object.entries(object.filters) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      filterValues: globalThis.Array.isArray(object?.filterValues)
+        ? object.filterValues.map((e: any) => FilterValues.fromJSON(e))
+        : globalThis.Array.isArray(object?.filter_values)
+        ? object.filter_values.map((e: any) => FilterValues.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SearchRequest): unknown {
+    const obj: any = {};
+    if (message.searchName !== "") {
+      obj.searchName = message.searchName;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.filters) {
+      const entries = globalThis.Object.entries(message.filters) as [string, string][];
+      if (entries.length > 0) {
+        obj.filters = {};
+        entries.forEach(([k, v]) => {
+          obj.filters[k] = v;
+        });
+      }
+    }
+    if (message.filterValues?.length) {
+      obj.filterValues = message.filterValues.map((e) => FilterValues.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchRequest>, I>>(base?: I): SearchRequest {
+    return SearchRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchRequest>, I>>(object: I): SearchRequest {
+    const message = createBaseSearchRequest();
+    message.searchName = object.searchName ?? "";
+    message.limit = object.limit ?? 0;
+    message.filters = (globalThis.Object.entries(object.filters ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.filterValues = object.filterValues?.map((e) => FilterValues.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSearchRequest_FiltersEntry(): SearchRequest_FiltersEntry {
+  return { key: "", value: "" };
+}
+
+export const SearchRequest_FiltersEntry: MessageFns<SearchRequest_FiltersEntry> = {
+  encode(message: SearchRequest_FiltersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchRequest_FiltersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchRequest_FiltersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchRequest_FiltersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SearchRequest_FiltersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchRequest_FiltersEntry>, I>>(base?: I): SearchRequest_FiltersEntry {
+    return SearchRequest_FiltersEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchRequest_FiltersEntry>, I>>(object: I): SearchRequest_FiltersEntry {
+    const message = createBaseSearchRequest_FiltersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchImage(): SearchImage {
+  return { name: "", description: "", starCount: 0n, isOfficial: false, isAutomated: false };
+}
+
+export const SearchImage: MessageFns<SearchImage> = {
+  encode(message: SearchImage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.starCount !== 0n) {
+      if (BigInt.asIntN(64, message.starCount) !== message.starCount) {
+        throw new globalThis.Error("value provided for field message.starCount of type int64 too large");
+      }
+      writer.uint32(24).int64(message.starCount);
+    }
+    if (message.isOfficial !== false) {
+      writer.uint32(32).bool(message.isOfficial);
+    }
+    if (message.isAutomated !== false) {
+      writer.uint32(40).bool(message.isAutomated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchImage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchImage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.starCount = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isOfficial = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.isAutomated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchImage {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      starCount: isSet(object.starCount)
+        ? BigInt(object.starCount)
+        : isSet(object.star_count)
+        ? BigInt(object.star_count)
+        : 0n,
+      isOfficial: isSet(object.isOfficial)
+        ? globalThis.Boolean(object.isOfficial)
+        : isSet(object.is_official)
+        ? globalThis.Boolean(object.is_official)
+        : false,
+      isAutomated: isSet(object.isAutomated)
+        ? globalThis.Boolean(object.isAutomated)
+        : isSet(object.is_automated)
+        ? globalThis.Boolean(object.is_automated)
+        : false,
+    };
+  },
+
+  toJSON(message: SearchImage): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.starCount !== 0n) {
+      obj.starCount = message.starCount.toString();
+    }
+    if (message.isOfficial !== false) {
+      obj.isOfficial = message.isOfficial;
+    }
+    if (message.isAutomated !== false) {
+      obj.isAutomated = message.isAutomated;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchImage>, I>>(base?: I): SearchImage {
+    return SearchImage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchImage>, I>>(object: I): SearchImage {
+    const message = createBaseSearchImage();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.starCount = (object.starCount !== undefined && object.starCount !== null) ? BigInt(object.starCount) : 0n;
+    message.isOfficial = object.isOfficial ?? false;
+    message.isAutomated = object.isAutomated ?? false;
+    return message;
+  },
+};
+
+function createBaseSearchResponse(): SearchResponse {
+  return { resultNum: 0, searchResult: [], cc: 0, errmsg: "" };
+}
+
+export const SearchResponse: MessageFns<SearchResponse> = {
+  encode(message: SearchResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.resultNum !== 0) {
+      writer.uint32(8).uint32(message.resultNum);
+    }
+    for (const v of message.searchResult) {
+      SearchImage.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.cc !== 0) {
+      writer.uint32(24).uint32(message.cc);
+    }
+    if (message.errmsg !== "") {
+      writer.uint32(34).string(message.errmsg);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.resultNum = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.searchResult.push(SearchImage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.cc = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errmsg = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchResponse {
+    return {
+      resultNum: isSet(object.resultNum)
+        ? globalThis.Number(object.resultNum)
+        : isSet(object.result_num)
+        ? globalThis.Number(object.result_num)
+        : 0,
+      searchResult: globalThis.Array.isArray(object?.searchResult)
+        ? object.searchResult.map((e: any) => SearchImage.fromJSON(e))
+        : globalThis.Array.isArray(object?.search_result)
+        ? object.search_result.map((e: any) => SearchImage.fromJSON(e))
+        : [],
+      cc: isSet(object.cc) ? globalThis.Number(object.cc) : 0,
+      errmsg: isSet(object.errmsg) ? globalThis.String(object.errmsg) : "",
+    };
+  },
+
+  toJSON(message: SearchResponse): unknown {
+    const obj: any = {};
+    if (message.resultNum !== 0) {
+      obj.resultNum = Math.round(message.resultNum);
+    }
+    if (message.searchResult?.length) {
+      obj.searchResult = message.searchResult.map((e) => SearchImage.toJSON(e));
+    }
+    if (message.cc !== 0) {
+      obj.cc = Math.round(message.cc);
+    }
+    if (message.errmsg !== "") {
+      obj.errmsg = message.errmsg;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchResponse>, I>>(base?: I): SearchResponse {
+    return SearchResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchResponse>, I>>(object: I): SearchResponse {
+    const message = createBaseSearchResponse();
+    message.resultNum = object.resultNum ?? 0;
+    message.searchResult = object.searchResult?.map((e) => SearchImage.fromPartial(e)) || [];
+    message.cc = object.cc ?? 0;
+    message.errmsg = object.errmsg ?? "";
+    return message;
+  },
+};
+
 export type ImagesServiceService = typeof ImagesServiceService;
 export const ImagesServiceService = {
   list: {
@@ -3141,6 +4891,55 @@ export const ImagesServiceService = {
     responseSerialize: (value: SaveImageResponse): Buffer => Buffer.from(SaveImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SaveImageResponse => SaveImageResponse.decode(value),
   },
+  /** isulad-ts: `isula history`, `isula image prune`, `isula import` (issue #7). */
+  history: {
+    path: "/images.ImagesService/History" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: HistoryImageRequest): Buffer => Buffer.from(HistoryImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): HistoryImageRequest => HistoryImageRequest.decode(value),
+    responseSerialize: (value: HistoryImageResponse): Buffer =>
+      Buffer.from(HistoryImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): HistoryImageResponse => HistoryImageResponse.decode(value),
+  },
+  prune: {
+    path: "/images.ImagesService/Prune" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PruneImagesRequest): Buffer => Buffer.from(PruneImagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PruneImagesRequest => PruneImagesRequest.decode(value),
+    responseSerialize: (value: PruneImagesResponse): Buffer => Buffer.from(PruneImagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PruneImagesResponse => PruneImagesResponse.decode(value),
+  },
+  import: {
+    path: "/images.ImagesService/Import" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportImageRequest): Buffer => Buffer.from(ImportImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportImageRequest => ImportImageRequest.decode(value),
+    responseSerialize: (value: ImportImageResponse): Buffer => Buffer.from(ImportImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportImageResponse => ImportImageResponse.decode(value),
+  },
+  /** isulad-ts: `isula push` (progress per layer, then the manifest digest). */
+  push: {
+    path: "/images.ImagesService/Push" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: PushImageRequest): Buffer => Buffer.from(PushImageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PushImageRequest => PushImageRequest.decode(value),
+    responseSerialize: (value: PushImageResponse): Buffer => Buffer.from(PushImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PushImageResponse => PushImageResponse.decode(value),
+  },
+  /** `isula search`: iSulad's RPC; the field numbers are isulad-ts's own. */
+  search: {
+    path: "/images.ImagesService/Search" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchRequest): Buffer => Buffer.from(SearchRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchRequest => SearchRequest.decode(value),
+    responseSerialize: (value: SearchResponse): Buffer => Buffer.from(SearchResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchResponse => SearchResponse.decode(value),
+  },
 } as const;
 
 export interface ImagesServiceServer extends UntypedServiceImplementation {
@@ -3154,6 +4953,14 @@ export interface ImagesServiceServer extends UntypedServiceImplementation {
   pullImage: handleServerStreamingCall<PullImageRequest, PullImageResponse>;
   /** isulad-ts: `isula save`. */
   save: handleUnaryCall<SaveImageRequest, SaveImageResponse>;
+  /** isulad-ts: `isula history`, `isula image prune`, `isula import` (issue #7). */
+  history: handleUnaryCall<HistoryImageRequest, HistoryImageResponse>;
+  prune: handleUnaryCall<PruneImagesRequest, PruneImagesResponse>;
+  import: handleUnaryCall<ImportImageRequest, ImportImageResponse>;
+  /** isulad-ts: `isula push` (progress per layer, then the manifest digest). */
+  push: handleServerStreamingCall<PushImageRequest, PushImageResponse>;
+  /** `isula search`: iSulad's RPC; the field numbers are isulad-ts's own. */
+  search: handleUnaryCall<SearchRequest, SearchResponse>;
 }
 
 export interface ImagesServiceClient extends Client {
@@ -3283,6 +5090,75 @@ export interface ImagesServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SaveImageResponse) => void,
+  ): ClientUnaryCall;
+  /** isulad-ts: `isula history`, `isula image prune`, `isula import` (issue #7). */
+  history(
+    request: HistoryImageRequest,
+    callback: (error: ServiceError | null, response: HistoryImageResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: HistoryImageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: HistoryImageResponse) => void,
+  ): ClientUnaryCall;
+  history(
+    request: HistoryImageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: HistoryImageResponse) => void,
+  ): ClientUnaryCall;
+  prune(
+    request: PruneImagesRequest,
+    callback: (error: ServiceError | null, response: PruneImagesResponse) => void,
+  ): ClientUnaryCall;
+  prune(
+    request: PruneImagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PruneImagesResponse) => void,
+  ): ClientUnaryCall;
+  prune(
+    request: PruneImagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PruneImagesResponse) => void,
+  ): ClientUnaryCall;
+  import(
+    request: ImportImageRequest,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientUnaryCall;
+  import(
+    request: ImportImageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientUnaryCall;
+  import(
+    request: ImportImageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportImageResponse) => void,
+  ): ClientUnaryCall;
+  /** isulad-ts: `isula push` (progress per layer, then the manifest digest). */
+  push(request: PushImageRequest, options?: Partial<CallOptions>): ClientReadableStream<PushImageResponse>;
+  push(
+    request: PushImageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<PushImageResponse>;
+  /** `isula search`: iSulad's RPC; the field numbers are isulad-ts's own. */
+  search(
+    request: SearchRequest,
+    callback: (error: ServiceError | null, response: SearchResponse) => void,
+  ): ClientUnaryCall;
+  search(
+    request: SearchRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchResponse) => void,
+  ): ClientUnaryCall;
+  search(
+    request: SearchRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchResponse) => void,
   ): ClientUnaryCall;
 }
 

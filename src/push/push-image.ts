@@ -1,0 +1,76 @@
+import { runLimited } from "../archive/prepare-layers.ts";
+import type { Digest } from "../digest/digest.ts";
+import type { ImageStore } from "../image/image-store.ts";
+import type { ImageRecord } from "../image/types.ts";
+import { progressId } from "../pull/types.ts";
+import { manifestForPush, mountSources, storedBlob } from "./push-sources.ts";
+import type { PushOutcome, PushProgress, PushTarget } from "./types.ts";
+
+export interface PushImageOptions {
+  store: ImageStore;
+  /** The stored image to push. */
+  record: ImageRecord;
+  target: PushTarget;
+  /** The tag (or `sha256:` digest) to put the manifest under. */
+  reference: string;
+  /** Layers uploaded at once (the daemon's `max-concurrent-downloads`, as for pull). */
+  maxConcurrentUploads: number;
+  signal?: AbortSignal;
+  onProgress?: (p: PushProgress) => void;
+}
+
+/** Mount attempts per blob before uploading it. */
+const MAX_MOUNT_TRIES = 3;
+
+/**
+ * Pushes a stored image (Docker's order): for each layer, up to `maxConcurrentUploads` at once,
+ * the registry's copy is kept when `HEAD` finds it (`exists`), else the blob is mounted from
+ * another repository of the same registry that one of the store's images is named in
+ * (`mounted`), else uploaded as stored (`pushed`); then the config the same way, then the
+ * manifest (the stored one when it still fits, see `manifestForPush`) under `reference`.
+ * The layers are held by a lease while they are read. Throws the target's errors (`ImageError`
+ * kinds `Unauthenticated`, `PermissionDenied`, `Unavailable`, ...), `NotFound` for a blob
+ * missing from the store. Pushing is idempotent: a failed push can simply be run again.
+ */
+export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
+  const { store, record, target, signal } = opts;
+  const sig = signal && { signal };
+  await target.ping(signal);
+  const lease = store.lease();
+  try {
+    const layers = store.imageLayers(record);
+    for (const l of layers) lease.hold(l.id);
+    const manifest = manifestForPush(store, record, layers);
+    const sources = mountSources(store, record, target);
+
+    const send = async (digest: Digest, size: number, report: boolean) => {
+      const id = progressId(digest);
+      const tell = (p: Omit<PushProgress, "id" | "total">): void => {
+        if (report) opts.onProgress?.({ id, total: size, ...p });
+      };
+      if (await target.hasBlob(digest, signal)) return tell({ current: size, status: "exists" });
+      for (const from of (sources.get(digest) ?? []).slice(0, MAX_MOUNT_TRIES)) {
+        if (await target.mountBlob(digest, from, signal))
+          return tell({ current: size, status: "mounted", from });
+      }
+      const blob = await storedBlob(store, digest, size);
+      tell({ current: 0, status: "pushing" });
+      await target.uploadBlob(blob, {
+        ...sig,
+        onBytes: (current) => tell({ current, status: "pushing" }),
+      });
+      tell({ current: size, status: "pushed" });
+    };
+
+    const jobs = new Map<string, () => Promise<void>>();
+    for (const l of layers) {
+      if (!jobs.has(l.digest)) jobs.set(l.digest, () => send(l.digest, l.size, true));
+    }
+    await runLimited(jobs, opts.maxConcurrentUploads, signal);
+    await send(`sha256:${record.id}`, record.configSize, false);
+    const digest = await target.putManifest({ reference: opts.reference, ...manifest, ...sig });
+    return { digest, size: manifest.bytes.length, reference: opts.reference };
+  } finally {
+    await lease.release();
+  }
+}
