@@ -70,8 +70,10 @@ export async function importRootfs(opts: ImportRootfsOptions): Promise<{ id: str
     const id = digestHex(applied.diffId);
     // The same rootfs imported before (perhaps compressed otherwise) is reused as stored, so the
     // manifest names the blob the store keeps; our copies go with the lease.
-    // TODO(#7): another process may still store this layer between `hold` and the commit, which
-    // then reuses its record while our manifest names our blob (`commitImage` does not compare).
+    // Another process may still store this layer (with other compression) between `hold` and
+    // the commit, which then keeps its record; our manifest names our blob, which is dropped,
+    // as after a pull that reuses a layer. `save` and `push` export a manifest over the stored
+    // blobs then (export-manifest.ts); the image ID is the same either way.
     const stored = lease.hold(id);
     const layer: NewLayer = stored
       ? { record: stored }

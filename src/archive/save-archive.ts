@@ -4,14 +4,15 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import tarStream from "tar-stream";
-import { type Digest, digestHex } from "../digest/digest.ts";
+import { type Digest, digestHex, sha256Digest } from "../digest/digest.ts";
 import { hasCode, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord, Lease } from "../image/types.ts";
 import { MediaType } from "../oci/media-types.ts";
-import type { Descriptor, ImageManifest } from "../oci/types.ts";
+import type { Descriptor } from "../oci/types.ts";
 import { remoteTarget } from "../reference/normalise.ts";
 import { parseReference } from "../reference/parse-reference.ts";
+import { exportManifest } from "./export-manifest.ts";
 
 export interface SaveArchiveOptions {
   store: ImageStore;
@@ -34,7 +35,8 @@ const MTIME = new Date(0);
 /**
  * Writes the images as a docker-archive in Docker ≥25's layout: every blob under
  * `blobs/sha256/<hex>` exactly as stored (config, manifest, original layer blobs, so digests
- * round-trip), `manifest.json` (Config, RepoTags, Layers) for docker-archive readers, and
+ * round-trip; the manifest is `exportManifest`'s, which differs from the stored one only when a
+ * pull reused a layer stored with other compression), `manifest.json` (Config, RepoTags, Layers) for docker-archive readers, and
  * `index.json` + `oci-layout` for OCI readers. `podman load`, `skopeo` and `loadArchive` read it.
  *
  * The archive is written to a temp file beside `output`, fsync'd and renamed over it; on any
@@ -70,25 +72,26 @@ export async function saveArchive(opts: SaveArchiveOptions): Promise<void> {
 function planLayout(store: ImageStore, lease: Lease, images: SaveArchiveOptions["images"]): Layout {
   const layout: Layout = { blobs: new Map(), items: [], index: [] };
   for (const { record, names } of images) {
-    for (const layer of store.imageLayers(record)) lease.hold(layer.id);
+    const layers = store.imageLayers(record);
+    for (const layer of layers) lease.hold(layer.id);
     const config = store.readBlob(`sha256:${record.id}`);
-    const manifestBytes = store.readBlob(record.digest);
-    const manifest = JSON.parse(manifestBytes.toString("utf8")) as ImageManifest;
+    const manifest = exportManifest(store, record, layers);
+    const manifestDigest = sha256Digest(manifest.bytes);
     layout.blobs.set(`sha256:${record.id}`, { size: config.length, bytes: config });
-    layout.blobs.set(record.digest, { size: manifestBytes.length, bytes: manifestBytes });
-    for (const l of manifest.layers) layout.blobs.set(l.digest, { size: l.size });
+    layout.blobs.set(manifestDigest, { size: manifest.bytes.length, bytes: manifest.bytes });
+    for (const l of layers) layout.blobs.set(l.digest, { size: l.size });
 
     // Full names, as skopeo writes them: podman reads a short RepoTag as `localhost/<name>`.
     const tags = names.filter((n) => !n.includes("@")).map(fullName);
     layout.items.push({
       Config: blobName(`sha256:${record.id}`),
       RepoTags: tags.length > 0 ? tags : null,
-      Layers: manifest.layers.map((l) => blobName(l.digest)),
+      Layers: layers.map((l) => blobName(l.digest)),
     });
     const desc: Descriptor = {
-      mediaType: record.manifestMediaType,
-      digest: record.digest,
-      size: manifestBytes.length,
+      mediaType: manifest.mediaType,
+      digest: manifestDigest,
+      size: manifest.bytes.length,
     };
     if (tags.length === 0) layout.index.push(desc);
     for (const tag of tags) layout.index.push({ ...desc, annotations: indexAnnotations(tag) });

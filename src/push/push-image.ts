@@ -1,9 +1,10 @@
+import { exportManifest } from "../archive/export-manifest.ts";
 import { runLimited } from "../archive/prepare-layers.ts";
 import type { Digest } from "../digest/digest.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
 import { progressId } from "../pull/types.ts";
-import { manifestForPush, mountSources, storedBlob } from "./push-sources.ts";
+import { mountSources, storedBlob } from "./push-sources.ts";
 import type { PushOutcome, PushProgress, PushTarget } from "./types.ts";
 
 export interface PushImageOptions {
@@ -27,7 +28,7 @@ const MAX_MOUNT_TRIES = 3;
  * the registry's copy is kept when `HEAD` finds it (`exists`), else the blob is mounted from
  * another repository of the same registry that one of the store's images is named in
  * (`mounted`), else uploaded as stored (`pushed`); then the config the same way, then the
- * manifest (the stored one when it still fits, see `manifestForPush`) under `reference`.
+ * manifest (the stored one when it still fits, see `exportManifest`) under `reference`.
  * The layers are held by a lease while they are read. Throws the target's errors (`ImageError`
  * kinds `Unauthenticated`, `PermissionDenied`, `Unavailable`, ...), `NotFound` for a blob
  * missing from the store. Pushing is idempotent: a failed push can simply be run again.
@@ -40,7 +41,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
   try {
     const layers = store.imageLayers(record);
     for (const l of layers) lease.hold(l.id);
-    const manifest = manifestForPush(store, record, layers);
+    const manifest = exportManifest(store, record, layers);
     const sources = mountSources(store, record, target);
 
     const send = async (digest: Digest, size: number, report: boolean) => {

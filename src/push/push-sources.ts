@@ -1,54 +1,14 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import { synthesiseManifest } from "../archive/commit-images.ts";
 import type { Digest } from "../digest/digest.ts";
 import { hasCode, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
-import type { ImageRecord, LayerRecord } from "../image/types.ts";
-import { MediaType } from "../oci/media-types.ts";
-import type { ImageManifest } from "../oci/types.ts";
+import type { ImageRecord } from "../image/types.ts";
 import { remoteTarget } from "../reference/normalise.ts";
 import { parseReference } from "../reference/parse-reference.ts";
 import { networkHost } from "../registry/hosts.ts";
 import type { PushBlob } from "./types.ts";
-
-/**
- * The manifest to upload: the stored one, byte for byte (so its digest round-trips), when it is
- * a Docker schema2 or OCI image manifest naming exactly the image's config and stored layer
- * blobs in order; else a schema2 manifest (OCI when a layer is zstd) built over those blobs.
- */
-export function manifestForPush(
-  store: ImageStore,
-  record: ImageRecord,
-  layers: readonly LayerRecord[],
-): { bytes: Buffer; mediaType: string } {
-  const stored = store.readBlob(record.digest);
-  if (storedManifestFits(stored, record, layers))
-    return { bytes: stored, mediaType: record.manifestMediaType };
-  return synthesiseManifest(store.readBlob(`sha256:${record.id}`), [...layers]);
-}
-
-function storedManifestFits(
-  bytes: Buffer,
-  record: ImageRecord,
-  layers: readonly LayerRecord[],
-): boolean {
-  const type = record.manifestMediaType;
-  if (type !== MediaType.dockerManifest && type !== MediaType.ociManifest) return false;
-  let m: ImageManifest;
-  try {
-    m = JSON.parse(bytes.toString("utf8")) as ImageManifest;
-  } catch {
-    return false;
-  }
-  return (
-    m.config?.digest === `sha256:${record.id}` &&
-    Array.isArray(m.layers) &&
-    m.layers.length === layers.length &&
-    m.layers.every((l, i) => l.digest === layers[i]?.digest && l.size === layers[i]?.size)
-  );
-}
 
 /**
  * For each blob of the store's images, the repositories on registry `host` (network form) other
