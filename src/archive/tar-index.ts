@@ -48,8 +48,10 @@ export class TarIndex implements MemberLinks {
 
 /**
  * Indexes the tar file open in `fh` (of `fileSize` bytes). Handles ustar prefixes, GNU long names
- * (`L`/`K`), PAX `path`/`linkpath`/`size`, base-256 sizes and a missing end-of-archive marker.
- * Throws `InvalidArgument` for a file that is not a tar (bad checksum, empty) or is truncated.
+ * (`L`/`K`), PAX `path`/`linkpath`/`size`, base-256 sizes and a missing or cut end-of-archive
+ * marker. Throws `InvalidArgument` for a file that is not a tar (bad checksum, empty) or is
+ * truncated: a member whose header, body or padding is cut short (GNU tar's rule; a last body
+ * with no padding at all is accepted, as umoci writes it).
  * A later member with the same name replaces an earlier one, as extraction would.
  */
 export async function indexTarFile(fh: FileHandle, fileSize: number): Promise<TarIndex> {
@@ -61,6 +63,7 @@ export async function indexTarFile(fh: FileHandle, fileSize: number): Promise<Ta
   let pax = new Map<string, Buffer>();
   let longName: Buffer | undefined;
   let longLink: Buffer | undefined;
+  let bodyEnd = 0;
 
   while (pos + BLOCK <= fileSize) {
     await readExactly(fh, block, pos);
@@ -76,6 +79,7 @@ export async function indexTarFile(fh: FileHandle, fileSize: number): Promise<Ta
       throw imageError("InvalidArgument", "archive is truncated");
     }
     pos = start + Math.ceil(size / BLOCK) * BLOCK;
+    bodyEnd = start + size;
 
     const type = String.fromCharCode(header.typeflag || 0x30);
     if (type === "x" || type === "L" || type === "K") {
@@ -100,9 +104,23 @@ export async function indexTarFile(fh: FileHandle, fileSize: number): Promise<Ta
       linkname: decodeName(linkname, "link target"),
     });
   }
-  if (pos < fileSize && pos + BLOCK > fileSize)
+  // A last body without any padding is whole (umoci writes such tars); cut padding is not.
+  const unpadded = pos > fileSize && bodyEnd === fileSize;
+  if ((pos > fileSize && !unpadded) || !(await zerosTo(fh, pos, fileSize))) {
     throw imageError("InvalidArgument", "archive is truncated");
+  }
   return index;
+}
+
+/**
+ * True when the bytes from `pos` to the end of the file (less than a block) are zeros: a cut
+ * end-of-archive block, which GNU tar accepts. Anything else is a cut header.
+ */
+async function zerosTo(fh: FileHandle, pos: number, fileSize: number): Promise<boolean> {
+  if (pos >= fileSize) return true;
+  const rest = Buffer.alloc(fileSize - pos);
+  await readExactly(fh, rest, pos);
+  return rest.every((b) => b === 0);
 }
 
 /** Decodes a header; a bad first header means the file is no tar at all, so say that. */

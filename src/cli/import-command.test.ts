@@ -27,7 +27,11 @@ describe("isula import", () => {
     const svc = new FakeService();
     const r = await runImport(["rootfs.tar", "app:1"], svc);
     assert.deepEqual(r, { code: 0, stdout: `sha256:${"e".repeat(64)}\n`, stderr: "" });
-    assert.deepEqual(svc.calls[0]?.args, [{ file: join(dir, "rootfs.tar"), name: "app:1" }]);
+    const signal = (svc.calls[0]?.args[0] as { signal?: unknown } | undefined)?.signal;
+    assert.ok(signal instanceof AbortSignal);
+    assert.deepEqual(svc.calls[0]?.args, [
+      { file: join(dir, "rootfs.tar"), name: "app:1", signal },
+    ]);
   });
 
   it("copies stdin for `-` into a file the service reads, removed afterwards", async () => {

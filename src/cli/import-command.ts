@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { isValidTagTarget } from "../reference/parse-reference.ts";
 import { statQuietly } from "./file-checks.ts";
+import { type Interrupt, interruptExitCode, listenForInterrupt } from "./interrupt.ts";
 import { absoluteInput } from "./load-command.ts";
 import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
 import type { ParsedArgs } from "./parser.ts";
@@ -17,19 +18,42 @@ export type ImportContext = CommandContext & { stdin?: AsyncIterable<Uint8Array>
  * xz or zstd), `sha256:<id>` on stdout. `-` reads the tarball from stdin: it is copied to a
  * temporary file first, which the service (in daemon mode, the daemon) reads like any path and
  * which is removed afterwards. Failures print the reason, then iSulad's
- * `Import tarball "<file>" to "<name>" failed`; every failure exits 1.
+ * `Import tarball "<file>" to "<name>" failed`; every failure exits 1. SIGINT or SIGTERM
+ * cancels the copy and the import (the daemon's too): one line, exit 130 or 143.
  */
 export async function runImport(parsed: ParsedArgs, ctx: ImportContext): Promise<number> {
   if (parsed.args.length !== 2) return fail(ctx, `"import" requires exactly 2 arguments.`);
   const [input, name] = parsed.args as [string, string];
   if (!isValidTagTarget(name)) return fail(ctx, `${name} is not a valid image name`);
 
+  const interrupt = listenForInterrupt();
+  try {
+    return await importWith(input, name, ctx, interrupt);
+  } finally {
+    interrupt.stop();
+  }
+}
+
+async function importWith(
+  input: string,
+  name: string,
+  ctx: ImportContext,
+  interrupt: Interrupt,
+): Promise<number> {
+  const cancelled = () => {
+    const got = interrupt.received();
+    if (got === undefined) return undefined;
+    ctx.io.err(`Import tarball "${input}" to "${name}" cancelled by ${got}\n`);
+    return interruptExitCode(got);
+  };
   let file: string;
   let cleanup = async () => {};
   if (input === "-") {
     try {
-      ({ file, cleanup } = await copyStdin(ctx.stdin ?? process.stdin));
+      ({ file, cleanup } = await copyStdin(ctx.stdin ?? process.stdin, interrupt.signal));
     } catch (err) {
+      const code = cancelled();
+      if (code !== undefined) return code;
       ctx.io.err(`reading the tarball from stdin: ${(err as Error).message}\n`);
       return fail(ctx, `Import tarball "-" to "${name}" failed`);
     }
@@ -41,10 +65,12 @@ export async function runImport(parsed: ParsedArgs, ctx: ImportContext): Promise
   }
 
   try {
-    const { id } = await ctx.service.importImage({ file, name });
+    const { id } = await ctx.service.importImage({ file, name, signal: interrupt.signal });
     ctx.io.out(`sha256:${id}\n`);
     return 0;
   } catch (err) {
+    const code = cancelled();
+    if (code !== undefined) return code;
     reportError(ctx.io, err, ctx.debug);
     return fail(ctx, `Import tarball "${input}" to "${name}" failed`);
   } finally {
@@ -58,13 +84,14 @@ export async function runImport(parsed: ParsedArgs, ctx: ImportContext): Promise
  */
 async function copyStdin(
   stdin: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
 ): Promise<{ file: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "isula-import-"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     await chmod(dir, 0o711);
     const file = join(dir, "rootfs.tar");
-    await pipeline(stdin, createWriteStream(file, { mode: 0o644, flags: "wx" }));
+    await pipeline(stdin, createWriteStream(file, { mode: 0o644, flags: "wx" }), { signal });
     return { file, cleanup };
   } catch (err) {
     await cleanup();

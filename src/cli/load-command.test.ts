@@ -52,7 +52,7 @@ describe("isula load", () => {
       stderr: "",
     });
     assert.deepEqual(svc.calls[0]?.args, [
-      { file: `${dir}/app.tar`, tag: "app:1", type: undefined },
+      { file: `${dir}/app.tar`, tag: "app:1", type: undefined, signal: signalOf(svc) },
     ]);
   });
 
@@ -60,7 +60,7 @@ describe("isula load", () => {
     const svc = new FakeService();
     await runHandler("load", ["-t", "docker", "-i", `${dir}/app.tar`], svc, "/");
     assert.deepEqual(svc.calls[0]?.args, [
-      { file: `${dir}/app.tar`, tag: undefined, type: "docker" },
+      { file: `${dir}/app.tar`, tag: undefined, type: "docker", signal: signalOf(svc) },
     ]);
   });
 
@@ -76,3 +76,10 @@ describe("isula load", () => {
     });
   });
 });
+
+/** The AbortSignal of the first service call: SIGINT/SIGTERM abort it (test/cli/interrupt). */
+function signalOf(svc: FakeService): AbortSignal {
+  const signal = (svc.calls[0]?.args[0] as { signal?: unknown } | undefined)?.signal;
+  assert.ok(signal instanceof AbortSignal);
+  return signal;
+}

@@ -1,4 +1,5 @@
 import { statQuietly } from "./file-checks.ts";
+import { interruptExitCode, listenForInterrupt } from "./interrupt.ts";
 import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
 import { type ParsedArgs, stringOption } from "./parser.ts";
 
@@ -34,7 +35,8 @@ export function checkLoadArgs(parsed: ParsedArgs, progname = "isula"): string | 
 /**
  * `isula load -i FILE [--tag NAME] [-t docker|embedded]`. Every failure exits 1: argument
  * problems and a missing or directory input are found before the service is touched. Success
- * prints `Load image from "<abs>" success` on stdout.
+ * prints `Load image from "<abs>" success` on stdout. SIGINT or SIGTERM cancels the load (the
+ * daemon's too): one line on stderr, exit 130 or 143, nothing stored.
  */
 export async function runLoad(parsed: ParsedArgs, ctx: CommandContext): Promise<number> {
   const problem = checkLoadArgs(parsed);
@@ -47,11 +49,24 @@ export async function runLoad(parsed: ParsedArgs, ctx: CommandContext): Promise<
   if (stat.isDirectory()) return fail(ctx, `Load file is a directory: ${file}`);
 
   const type = stringOption(parsed, "type") as LoadType | undefined;
+  const interrupt = listenForInterrupt();
   try {
-    await ctx.service.load({ file, tag: stringOption(parsed, "tag"), type });
+    await ctx.service.load({
+      file,
+      tag: stringOption(parsed, "tag"),
+      type,
+      signal: interrupt.signal,
+    });
   } catch (err) {
+    const got = interrupt.received();
+    if (got !== undefined) {
+      ctx.io.err(`Load image from "${file}" cancelled by ${got}\n`);
+      return interruptExitCode(got);
+    }
     reportError(ctx.io, err, ctx.debug);
     return EXIT_FAILURE;
+  } finally {
+    interrupt.stop();
   }
   ctx.io.out(`Load image from "${file}" success\n`);
   return 0;

@@ -4,8 +4,12 @@ import { Decompress as PureZstd } from "fzstd";
 import { imageError } from "../errors.ts";
 import type { Compression } from "../oci/media-types.ts";
 
-/** Receives decompressed bytes; the buffer is only valid during the call. */
-export type Sink = (chunk: Buffer) => void;
+/**
+ * Receives decompressed bytes; the buffer is only valid during the call. A sink that returns a
+ * promise asks for backpressure (any other result is ignored): the decoder produces nothing more until it settles (a
+ * rejection fails the decoder), so one input chunk's output is never all buffered at once.
+ */
+export type Sink = (chunk: Buffer) => unknown;
 
 /**
  * A push decompressor. `write` may return a promise (gzip runs on the libuv pool); the caller
@@ -37,18 +41,26 @@ export function createDecoder(
   if (compression === "zstd") {
     return opts.nativeZstd === false ? pureZstdDecoder(sink) : zstdDecoder(sink);
   }
-  return { write: sink, end() {}, destroy() {} };
+  return { write: (chunk) => backpressure(sink(chunk)), end() {}, destroy() {} };
 }
 
 function gunzipDecoder(sink: Sink): Decoder {
   const gz = createGunzip({ chunkSize: 256 * 1024 });
   let failure: unknown;
+  const fail = (err: unknown) => {
+    failure ??= err;
+    gz.destroy(err as Error);
+  };
   gz.on("data", (out: Buffer) => {
     if (failure !== undefined) return;
     try {
-      sink(out);
+      const waiting = backpressure(sink(out));
+      if (waiting === undefined) return;
+      // zlib stops inflating once its output buffer is full, so pausing holds back the rest.
+      gz.pause();
+      waiting.then(() => gz.resume(), fail);
     } catch (err) {
-      failure = err;
+      fail(err);
     }
   });
   const failed = new Promise<never>((_, reject) => {
@@ -79,23 +91,27 @@ function zstdDecoder(sink: Sink): Decoder {
   const dctx = new native.DCtx();
   const out = Buffer.allocUnsafe(1 << 20);
   let frameOpen = false;
-  return {
-    write(chunk) {
-      let src: Buffer = chunk;
-      for (;;) {
-        let r: [number, number, number];
-        try {
-          r = dctx.decompressStream(out, src);
-        } catch (err) {
-          throw badData("zstd", err);
-        }
-        const [hint, produced, consumed] = r;
-        frameOpen = hint !== 0;
-        src = src.subarray(consumed);
-        if (produced > 0) sink(out.subarray(0, produced));
-        if (src.length === 0 && produced < out.length) return;
+  // Synchronous unless the sink asks for backpressure; then each 1 MiB of output waits.
+  const write = (chunk: Buffer): void | Promise<void> => {
+    let src = chunk;
+    for (;;) {
+      let r: [number, number, number];
+      try {
+        r = dctx.decompressStream(out, src);
+      } catch (err) {
+        throw badData("zstd", err);
       }
-    },
+      const [hint, produced, consumed] = r;
+      frameOpen = hint !== 0;
+      src = src.subarray(consumed);
+      const more = src.length > 0 || produced === out.length;
+      const waiting = produced > 0 ? backpressure(sink(out.subarray(0, produced))) : undefined;
+      if (waiting !== undefined) return waiting.then(() => (more ? write(src) : undefined));
+      if (!more) return;
+    }
+  };
+  return {
+    write,
     end() {
       if (frameOpen) throw badData("zstd", new Error("unexpected end of stream"));
     },
@@ -103,10 +119,19 @@ function zstdDecoder(sink: Sink): Decoder {
   };
 }
 
+/** Input slice of the pure-JS decoder: the most input whose output is not held back. */
+const PURE_SLICE = 4096;
+
+/**
+ * fzstd calls back synchronously for all the output of one push, so backpressure can only be
+ * applied between pushes: input is fed in small slices, and a slice waits for the sink.
+ */
 function pureZstdDecoder(sink: Sink): Decoder {
-  const d = new PureZstd((chunk) =>
-    sink(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)),
-  );
+  let waiting: Promise<void> | undefined;
+  const d = new PureZstd((chunk) => {
+    const w = backpressure(sink(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)));
+    if (w !== undefined) waiting = waiting === undefined ? w : waiting.then(() => w);
+  });
   const push = (chunk: Uint8Array, final: boolean) => {
     try {
       d.push(chunk, final);
@@ -114,10 +139,25 @@ function pureZstdDecoder(sink: Sink): Decoder {
       throw badData("zstd", err);
     }
   };
+  const pending = () => {
+    const w = waiting;
+    waiting = undefined;
+    return w;
+  };
+  const write = (copy: Uint8Array, from: number): void | Promise<void> => {
+    for (let at = from; at < copy.length; at += PURE_SLICE) {
+      push(copy.subarray(at, at + PURE_SLICE), false);
+      const w = pending();
+      if (w !== undefined) return w.then(() => write(copy, at + PURE_SLICE));
+    }
+  };
   return {
     // fzstd may keep a reference to its input between pushes: give it a copy.
-    write: (chunk) => push(Uint8Array.prototype.slice.call(chunk), false),
-    end: () => push(new Uint8Array(0), true),
+    write: (chunk) => write(Uint8Array.prototype.slice.call(chunk), 0),
+    end: () => {
+      push(new Uint8Array(0), true);
+      return pending();
+    },
     destroy() {},
   };
 }
@@ -138,6 +178,11 @@ function loadNativeZstd(): NativeZstd | undefined {
     }
   }
   return native;
+}
+
+/** The promise a sink returned to ask for backpressure, if it did. */
+function backpressure(result: unknown): Promise<void> | undefined {
+  return result instanceof Promise ? result.then(() => {}) : undefined;
 }
 
 function badData(format: string, err: unknown) {

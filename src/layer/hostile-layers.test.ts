@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -208,5 +209,67 @@ describe("applyLayer refuses hostile layers", () => {
     assert.equal(existsSync(box.target), false);
     assert.ok(process.memoryUsage().rss - rss < 128 << 20, "memory grew by more than 128 MiB");
     assert.ok(Date.now() - started < 20_000, "the bomb was inflated to the end");
+  });
+});
+
+/**
+ * Where a tar stream may stop (issue #6). GNU tar 1.34 decides each of these the same way
+ * (`tar -tf`: "Unexpected EOF in archive" for the refused ones), checked below as well, but
+ * two: it refuses a last body with no padding at all, which umoci 0.4 writes (nothing is lost,
+ * so we accept it), and it silently drops a cut header, which loses a member (we refuse it).
+ * One member of 1200 bytes: header 0-512, body 512-1712, padding 1712-2048, end blocks 2048-3072.
+ */
+const whole = buildTar([{ name: "f", body: "x".repeat(1200) }]);
+const cut = (end: number) => () => whole.subarray(0, end);
+const truncations: Array<[what: string, make: () => Buffer, accepted: boolean]> = [
+  ["data cut mid-member", cut(1100), false],
+  ["the member's padding cut", cut(1800), false],
+  // umoci 0.4 writes layers so (GNU tar refuses them, though nothing is lost).
+  ["the last member's padding missing entirely", cut(1712), true],
+  [
+    "a second member's header cut",
+    () => Buffer.concat([whole.subarray(0, 2048), whole.subarray(0, 300)]),
+    false,
+  ],
+  ["no end-of-archive blocks after a complete member", cut(2048), true],
+  ["only one of the two zero blocks", cut(2560), true],
+  ["the first zero block cut mid-block", cut(2048 + 300), true],
+  ["the second zero block cut mid-block", cut(2560 + 300), true],
+  ["both zero blocks", cut(3072), true],
+];
+
+describe("applyLayer stops where GNU tar does", () => {
+  for (const [what, make, accepted] of truncations) {
+    for (const compression of ["none", "gzip"] as const) {
+      it(`${accepted ? "accepts" : "refuses"} ${what} (${compression})`, async (t) => {
+        const box = sandbox(t);
+        const bytes = make();
+        const blob = compression === "gzip" ? gzipSync(bytes) : bytes;
+        const source = box.file(`cut.tar${compression === "gzip" ? ".gz" : ""}`, blob);
+        const applying = applyLayer({
+          source: { kind: "file", path: source },
+          target: box.target,
+          whiteoutFormat: "aufs",
+        });
+        if (!accepted) {
+          await assert.rejects(applying, imageErrorLike("InvalidArgument", /truncated/));
+          assert.equal(existsSync(box.target), false);
+          return;
+        }
+        const r = await applying;
+        assert.equal(r.diffSize, bytes.length);
+        assert.equal(readFileSync(join(box.target, "f"), "utf8"), "x".repeat(1200));
+      });
+    }
+  }
+
+  it("agrees with GNU tar on each of them", (t) => {
+    const box = sandbox(t);
+    for (const [what, make, accepted] of truncations) {
+      if (what.includes("header cut") || what.includes("padding missing")) continue;
+      const file = box.file("cut.tar", make());
+      const r = spawnSync("tar", ["-tf", file], { encoding: "utf8" });
+      assert.equal(r.status === 0, accepted, `${what}: GNU tar said ${r.status}: ${r.stderr}`);
+    }
   });
 });

@@ -80,8 +80,11 @@ const TYPES: Record<number, EntryType> = {
 /**
  * A synchronous, streaming tar reader: feed it chunks with `push` and it calls the visitor as
  * entries complete. It reads POSIX ustar (prefix), PAX `x`/`g` records (parsed by byte length,
- * values kept as bytes), GNU `L`/`K` long names and base-256 numbers. An archive may stop without
- * its two zero blocks; a truncated header or body is an `InvalidArgument` error from `end`.
+ * values kept as bytes), GNU `L`/`K` long names and base-256 numbers. Truncation follows GNU
+ * tar: the stream may stop after a complete member (body and padding) without its two zero
+ * blocks, after one zero block, or inside the zero blocks; a member whose header, body or
+ * padding is cut short is an `InvalidArgument` error from `end` (GNU tar: "Unexpected EOF").
+ * Unlike GNU tar, a last body with no padding at all is accepted: umoci writes layers so.
  * Bytes after the end-of-archive blocks are ignored, up to `MAX_TRAILING`. Not safe for
  * concurrent use.
  */
@@ -112,10 +115,12 @@ export class TarReader {
   }
 
   /**
-   * Feeds the next bytes; the buffer may be reused by the caller once this returns. Throws
-   * `InvalidArgument` once more than `MAX_TRAILING` bytes follow the end-of-archive blocks.
+   * Feeds the next bytes; the buffer may be reused by the caller once this returns. Returns how
+   * many of them belong to the archive: all of them until the end-of-archive blocks have been
+   * read, fewer in the chunk that holds the end, none after. Throws `InvalidArgument` once more
+   * than `MAX_TRAILING` bytes follow the end-of-archive blocks.
    */
-  push(chunk: Buffer): void {
+  push(chunk: Buffer): number {
     let pos = 0;
     while (pos < chunk.length && this.#state !== State.Done) {
       pos = this.#step(chunk, pos);
@@ -127,18 +132,33 @@ export class TarReader {
         `tar stream goes on for more than ${MAX_TRAILING} bytes after its end (a decompression bomb?)`,
       );
     }
+    return pos;
   }
 
-  /** Declares the end of the stream; throws when it stops inside an entry. */
-  end(): void {
-    if (this.#state === State.Done) return;
-    // A missing padding after a complete last body is tolerated, like GNU tar does.
-    const atBoundary =
-      (this.#state === State.Header && this.#partialLen === 0) || this.#state === State.Padding;
-    if (!atBoundary || this.#pendingMeta()) {
+  /** True once the two end-of-archive blocks have been read. */
+  get ended(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /**
+   * Declares the end of the stream; throws when it stops inside a member's header, body or
+   * padding. Returns how many zero bytes the last block lacks when the stream stopped inside a
+   * zero block or before an unpadded last body's padding (0 otherwise): a stricter parser fed
+   * the same bytes may need them to finish the block.
+   */
+  end(): number {
+    if (this.#state === State.Done) return 0;
+    // umoci 0.4 ends its layers right after the last body, unpadded: GNU tar refuses that, but
+    // nothing is lost. A padding begun and then cut is a cut stream.
+    const unpadded = this.#state === State.Padding && this.#remaining === this.#padding;
+    const inHeader = this.#state === State.Header;
+    const partial = this.#partial.subarray(0, inHeader ? this.#partialLen : 0);
+    if (!(inHeader || unpadded) || !partial.every((b) => b === 0) || this.#pendingMeta()) {
       throw imageError("InvalidArgument", `tar stream is truncated at offset ${this.#offset}`);
     }
     this.#state = State.Done;
+    if (unpadded) return this.#remaining;
+    return this.#partialLen === 0 ? 0 : BLOCK - this.#partialLen;
   }
 
   #pendingMeta(): boolean {

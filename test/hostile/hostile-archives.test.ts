@@ -88,6 +88,36 @@ const raw = (...parts: Uint8Array[]) => Buffer.concat(parts);
 
 type Case = [what: string, make: () => Promise<string>, message: RegExp];
 
+/** Zeros after `head` in a gzip stream: repeated 8 MiB gzip members, 8 KiB each on disk. */
+function zerosAfter(head: Buffer, total: number): Buffer {
+  const member = gzipSync(Buffer.alloc(8 * MIB), { level: 9 });
+  return raw(gzipSync(head), ...Array(Math.ceil(total / (8 * MIB))).fill(member));
+}
+
+/** A plain archive of `plain` as bytes, and where its last member's header lies. */
+async function plainArchive(): Promise<{ bytes: Buffer; last: number; size: number }> {
+  const members = archiveMembers([{ image: plain, repoTags: ["cut:1"] }], "docker25");
+  const bytes = Buffer.from(await packMembers(members));
+  const last = headerOffsets(bytes).pop() as number;
+  const size = Number.parseInt(bytes.toString("latin1", last + 124, last + 136), 8);
+  assert.ok(size % 512 !== 0, "the last member needs padding for these cases");
+  return { bytes, last, size };
+}
+
+/**
+ * The plain archive of `plain` cut at `where(layout)`, written plain or gzip'd. `end` is where
+ * the end-of-archive blocks start, `body` where the last member's body ends.
+ */
+function cutArchive(where: (at: { end: number; body: number }) => number, gzip = false) {
+  return async () => {
+    const { bytes, last, size } = await plainArchive();
+    const cut = bytes.subarray(0, where({ end: bytes.length - 1024, body: last + 512 + size }));
+    const file = join(work, `case-${n++}.tar${gzip ? ".gz" : ""}`);
+    writeFileSync(file, gzip ? gzipSync(cut) : cut);
+    return file;
+  };
+}
+
 const cases: Case[] = [
   [
     "a layer entry named ../escape",
@@ -180,6 +210,37 @@ const cases: Case[] = [
       );
     },
     /more than 8388608 bytes after its end/,
+  ],
+  [
+    "a gzip'd archive followed by 1 GiB of zeros",
+    async () => {
+      const file = join(work, `case-${n++}.tar.gz`);
+      writeFileSync(file, zerosAfter((await plainArchive()).bytes, 1 << 30));
+      return file;
+    },
+    /more than 8388608 bytes after its end/,
+  ],
+  ["an archive cut inside its last member's data", cutArchive((at) => at.body - 10), /truncated/],
+  [
+    "a gzip'd archive cut inside its last member's data",
+    cutArchive((at) => at.body - 10, true),
+    /archive is truncated/,
+  ],
+  ["an archive cut inside its last member's padding", cutArchive((at) => at.body + 1), /truncated/],
+  [
+    "a gzip'd archive cut inside its last member's padding",
+    cutArchive((at) => at.body + 1, true),
+    /archive is truncated/,
+  ],
+  [
+    "an archive cut inside a header",
+    cutArchive((at) => at.end - 512 * Math.ceil((at.end - at.body) / 512) - 200),
+    /truncated/,
+  ],
+  [
+    "a layer cut inside its padding",
+    () => layerArchive(tar([{ name: "a", body: "x".repeat(600) }]).subarray(0, 512 + 1000)),
+    /truncated/,
   ],
   [
     "a layer member whose header turns it into a directory with a size (gzip archive)",
@@ -392,6 +453,63 @@ describe("load refuses hostile archives", () => {
     assert.deepEqual(listTree(join(work, "sentinel")), beside);
     assert.equal(readdirSync("/").includes("abs-escape.txt"), false);
     store.deleteImage(record.id);
+  });
+});
+
+/** Loads `file`, checks the image arrived whole, and removes it again. */
+async function loadsAndRemove(file: string) {
+  const { images } = await loadArchive({ store, file });
+  assert.equal(images.length, 1);
+  const record = store.getImage(images[0]?.id as string);
+  assert.ok(record);
+  assert.equal(store.imageLayers(record).length, plain.layers.length);
+  store.deleteImage(record.id);
+  rmSync(file);
+}
+
+describe("load accepts an archive cut where GNU tar accepts it", () => {
+  const accepted: Array<[string, (at: { end: number; body: number }) => number]> = [
+    ["without its end-of-archive blocks", (at) => at.end],
+    ["ending right after its last body, unpadded (as umoci writes layers)", (at) => at.body],
+    ["with one of the two zero blocks", (at) => at.end + 512],
+    ["cut inside the first zero block", (at) => at.end + 300],
+    ["cut inside the second zero block", (at) => at.end + 812],
+  ];
+  for (const [what, where] of accepted) {
+    for (const gzip of [false, true]) {
+      test(`loads a${gzip ? " gzip'd" : "n"} archive ${what}`, async () => {
+        await loadsAndRemove(await cutArchive(where, gzip)());
+      });
+    }
+  }
+
+  test("loads a layer cut inside its second zero block", async () => {
+    const file = await layerArchive(tar([{ name: "a", body: "x" }]).subarray(0, 1024 + 800));
+    const { images } = await loadArchive({ store, file });
+    store.deleteImage(images[0]?.id as string);
+  });
+
+  test("ignores up to 8 MiB of zeros or garbage after the end of a gzip'd archive", async () => {
+    const { bytes } = await plainArchive();
+    const garbage = Buffer.alloc(MIB, "garbage ");
+    for (const tail of [Buffer.alloc(8 * MIB - 1024), garbage]) {
+      const file = join(work, `case-${n++}.tar.gz`);
+      writeFileSync(file, gzipSync(raw(bytes, tail)));
+      await loadsAndRemove(file);
+    }
+  });
+
+  test("refuses a gzip'd archive followed by 1 GiB of zeros within seconds", async () => {
+    const file = join(work, `case-${n++}.tar.gz`);
+    writeFileSync(file, zerosAfter((await plainArchive()).bytes, 1 << 30));
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    await assert.rejects(loadArchive({ store, file }), /more than 8388608 bytes after its end/);
+    const ms = performance.now() - started;
+    console.log(`1 GiB of zeros after the end: refused in ${Math.round(ms)} ms`);
+    assert.ok(ms < 5000, `took ${ms} ms: the zeros were inflated`);
+    assert.ok(process.memoryUsage().rss - rss < 128 * MIB, "memory grew by more than 128 MiB");
+    rmSync(file);
   });
 });
 

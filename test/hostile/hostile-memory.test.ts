@@ -5,7 +5,7 @@
  * although each bomb would need gigabytes if it were read whole. Needs `npm run build`.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -131,6 +131,37 @@ describe("isula refuses bombs with bounded memory", () => {
       shape: "docker25",
     });
     await expectRefused(["load", "-i", file], /more than 8388608 bytes after its end/);
+  });
+
+  test("load: a gzip'd archive followed by 1 GiB of zeros, refused within seconds", async () => {
+    const plainFile = join(dir, "whole.tar");
+    await writeArchive(plainFile, [{ image, repoTags: ["bomb:2"] }], { shape: "docker25" });
+    const file = join(dir, "archive-bomb.tar.gz");
+    writeFileSync(file, gzipBomb(readFileSync(plainFile), GIB));
+    const started = performance.now();
+    await expectRefused(["load", "-i", file], /more than 8388608 bytes after its end/);
+    const ms = performance.now() - started;
+    console.log(`archive followed by 1 GiB of zeros: refused in ${Math.round(ms)} ms`);
+    assert.ok(ms < 10_000, `took ${Math.round(ms)} ms: the zeros were inflated`);
+  });
+
+  test("load: a gzip'd archive whose layer inflates 1000:1 loads with bounded memory", async () => {
+    // One 256 KiB read of this file inflates to about 256 MiB: unless backpressure holds inside
+    // one read's output, all of it waits in memory for the tar parser.
+    const layer = await buildLayer([{ name: "zeros", body: Buffer.alloc(256 * MIB) }], "none");
+    const plainFile = join(dir, "zeros.tar");
+    await writeArchive(plainFile, [{ image: buildImage({ layers: [layer] }), repoTags: ["z:1"] }], {
+      shape: "docker25",
+    });
+    const file = join(dir, "zeros.tar.gz");
+    writeFileSync(file, gzipSync(readFileSync(plainFile), { level: 9 }));
+    rmSync(plainFile);
+    const r = await isula(["load", "-i", file]);
+    assert.equal(r.code, 0, r.stderr);
+    console.log(`256 MiB of zeros in a gzip'd archive: loaded with peak RSS ${r.rssKb >> 10} MB`);
+    assert.ok(r.rssKb < 160 * 1024, `peak RSS ${r.rssKb} KB`);
+    assert.equal((await isula(["rmi", "z:1"])).code, 0);
+    rmSync(file);
   });
 
   test("load: a manifest.json of 16 MiB nested brackets", async () => {
