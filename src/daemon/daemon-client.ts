@@ -38,7 +38,13 @@ import {
 import { liteMethods } from "./grpc-lite-methods.ts";
 import { parseHost } from "./hosts.ts";
 import { errorFromReply, errorFromStatus } from "./wire-errors.ts";
-import { filtersToWire, parseProgressData, progressEvent, rowsToSummaries } from "./wire-images.ts";
+import {
+  filtersToWire,
+  parseProgressData,
+  progressEvent,
+  rowsToSummaries,
+  summariesFromJson,
+} from "./wire-images.ts";
 import { historyFromWire, pruneFromWire } from "./wire-maintenance.ts";
 
 // Messages and paths come from gen-client (no grpc-js): `isula` starts faster (issue #4).
@@ -86,8 +92,16 @@ export class DaemonImageService implements ImageService {
   }
 
   async list(req: ListRequest): Promise<ImageSummary[]> {
-    const res = await this.#unary(Api.list, filtersToWire(req.filters));
-    return rowsToSummaries(res.images);
+    const request = { ...filtersToWire(req.filters), wantSummariesJson: true };
+    const res = await this.#unary(Api.list, request);
+    // A daemon that predates `summaries_json` ignores the request for it and sends rows.
+    if (res.summariesJson.length === 0) return rowsToSummaries(res.images);
+    try {
+      return summariesFromJson(res.summariesJson);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw imageError("Internal", `reading the image list from the daemon: ${why}`, err);
+    }
   }
 
   async inspect(name: string): Promise<unknown> {
@@ -254,6 +268,8 @@ export class DaemonImageService implements ImageService {
   }
 }
 
+const PUSH_STATUSES = new Set(["preparing", "waiting", "pushed", "exists", "mounted"]);
+
 function pushStatusOf(s: string): PushProgress["status"] {
-  return s === "pushed" || s === "exists" || s === "mounted" ? s : "pushing";
+  return PUSH_STATUSES.has(s) ? (s as PushProgress["status"]) : "pushing";
 }

@@ -9,7 +9,13 @@ import { type RegistryHarness, startRegistry } from "../../test/helpers/registry
 import { ImageError } from "../errors.ts";
 import type { PullProgress } from "../service/types.ts";
 import { DaemonImageService } from "./daemon-client.ts";
+import { ImagesServiceDefinition } from "./gen-client/images.ts";
+import { GrpcLiteChannel } from "./grpc-lite-client.ts";
+import { liteMethods } from "./grpc-lite-methods.ts";
 import { type DaemonFixture, startDaemonFixture } from "./testing/daemon-fixture.ts";
+import { rowsToSummaries, summariesFromJson } from "./wire-images.ts";
+
+const Api = liteMethods(ImagesServiceDefinition);
 
 /** The error `fn` rejects with, as `{ kind, message }`. */
 async function failure(fn: () => Promise<unknown>) {
@@ -41,6 +47,29 @@ describe("images.ImagesService through DaemonImageService", () => {
     ];
     assert.deepEqual(remote, local);
     assert.equal(remote[0]?.created, "2020-01-02T03:04:05.123456789Z");
+  });
+
+  it("list answers our client with the summaries as JSON and an iSulad client with rows", async () => {
+    const channel = new GrpcLiteChannel({ kind: "unix", path: f.host.slice("unix://".length) });
+    try {
+      const ask = async (wantSummariesJson: boolean) =>
+        (await channel.unary(Api.list, { filters: {}, filterValues: [], wantSummariesJson }))
+          .message;
+      const rows = await ask(false);
+      assert.equal(rows.summariesJson.length, 0);
+      assert.deepEqual(
+        rows.images.map((r) => [r.name, r.id]),
+        [["test/app:1", appId]],
+      );
+      const json = await ask(true);
+      assert.equal(json.images.length, 0);
+      const summaries = JSON.parse(Buffer.from(json.summariesJson).toString("utf8"));
+      assert.deepEqual(summaries, await f.local.list({ filters: {} }));
+      // Both forms give the client the same summaries.
+      assert.deepEqual(rowsToSummaries(rows.images), summaries);
+    } finally {
+      channel.close();
+    }
   });
 
   it("list passes every value of every filter", async () => {
@@ -181,5 +210,16 @@ describe("PullImage streams progress from the real registry", () => {
       await failure(() => f.client.pull({ name })),
       await failure(() => f.local.pull({ name })),
     );
+  });
+});
+
+describe("summariesFromJson", () => {
+  it("summariesFromJson refuses what is not an array of image summaries", () => {
+    const bad = ["{}", '[{"id":"a"}]', "[1]", "not json"];
+    for (const text of bad) {
+      assert.throws(() => summariesFromJson(Buffer.from(text)), Error, text);
+    }
+    const one = { id: "a", repoTags: [], repoDigests: [], created: "", size: 1 };
+    assert.deepEqual(summariesFromJson(Buffer.from(JSON.stringify([one]))), [one]);
   });
 });

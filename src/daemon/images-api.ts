@@ -4,8 +4,10 @@ import { unaryHandler } from "./grpc-handlers.ts";
 import { servePull } from "./pull-stream.ts";
 import { servePush } from "./push-stream.ts";
 import type { DaemonLogger } from "./types.ts";
-import { filtersFromWire, summaryToRows } from "./wire-images.ts";
+import { filtersFromWire, summariesToJson, summaryToRows } from "./wire-images.ts";
 import { historyToWire, pruneToWire } from "./wire-maintenance.ts";
+
+const NONE = new Uint8Array(0);
 
 /**
  * iSulad's `images.ImagesService` over `service` (reference §2.2): each unary RPC answers OK
@@ -19,9 +21,13 @@ export function imagesApi(service: ImageService, log: DaemonLogger): ImagesServi
       describe: (req) => `filters=${JSON.stringify(req.filters)}`,
       run: async (req) => {
         const summaries = await service.list({ filters: filtersFromWire(req) });
-        return { images: summaries.flatMap(summaryToRows), cc: 0, errmsg: "" };
+        // Our own client asks for JSON (issue #4); iSulad's gets a row per name.
+        if (req.wantSummariesJson) {
+          return { images: [], cc: 0, errmsg: "", summariesJson: summariesToJson(summaries) };
+        }
+        return { images: summaries.flatMap(summaryToRows), cc: 0, errmsg: "", summariesJson: NONE };
       },
-      failed: (cc, errmsg) => ({ images: [], cc, errmsg }),
+      failed: (cc, errmsg) => ({ images: [], cc, errmsg, summariesJson: NONE }),
     }),
     delete: unaryHandler(log, "Delete", {
       describe: (req) => `name=${req.name} force=${req.force}`,

@@ -45,8 +45,39 @@ export function rowsToSummaries(rows: Image[]): ImageSummary[] {
   return [...byId.values()];
 }
 
+/**
+ * The summaries as `ListImagesResponse.summaries_json` carries them (isulad-ts, asked for by
+ * `want_summaries_json`): one JSON array, which the client reads with one `JSON.parse` instead of
+ * decoding a protobuf message per image (issue #4: 1,000 images cost ~25 ms of decoding).
+ */
+export function summariesToJson(summaries: ImageSummary[]): Uint8Array {
+  return Buffer.from(JSON.stringify(summaries), "utf8");
+}
+
+/**
+ * Reads `summaries_json`; throws a plain `Error` (the caller words it) when it is not an array of
+ * summaries. Only the fields the CLI relies on are checked, not every value.
+ */
+export function summariesFromJson(bytes: Uint8Array): ImageSummary[] {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
+  const value: unknown = JSON.parse(text);
+  if (!Array.isArray(value)) throw new Error("summaries_json is not an array");
+  for (const s of value as Partial<ImageSummary>[]) {
+    const ok =
+      typeof s?.id === "string" &&
+      Array.isArray(s.repoTags) &&
+      Array.isArray(s.repoDigests) &&
+      typeof s.created === "string" &&
+      typeof s.size === "number";
+    if (!ok) throw new Error("summaries_json holds an entry that is not an image summary");
+  }
+  return value as ImageSummary[];
+}
+
 /** `ListRequest` filters on the wire: iSulad's one-value map plus every value (isulad-ts). */
-export function filtersToWire(filters: ListRequest["filters"]): ListImagesRequest {
+export function filtersToWire(
+  filters: ListRequest["filters"],
+): Pick<ListImagesRequest, "filters" | "filterValues"> {
   const map: Record<string, string> = {};
   for (const [key, values] of Object.entries(filters)) {
     if (values[0] !== undefined) map[key] = values[0];
@@ -56,7 +87,9 @@ export function filtersToWire(filters: ListRequest["filters"]): ListImagesReques
 }
 
 /** The filters of a `List` request; an iSulad client sends only the map. */
-export function filtersFromWire(req: ListImagesRequest): ListRequest["filters"] {
+export function filtersFromWire(
+  req: Pick<ListImagesRequest, "filters" | "filterValues">,
+): ListRequest["filters"] {
   const out: ListRequest["filters"] = {};
   if (req.filterValues.length > 0) {
     for (const f of req.filterValues) out[f.key.toLowerCase()] = [...f.values];

@@ -6,6 +6,7 @@ import { removeLayerDirectory } from "./remove-layer.ts";
 import type { AppliedLayer, ApplyLayerOptions } from "./types.ts";
 import { abortError, acquireWorker, type WorkerLease } from "./worker-pool.ts";
 import type { FromWorker } from "./worker-protocol.ts";
+import { noteShortLivedBytes } from "./young-garbage.ts";
 
 /**
  * Stream bytes go to the worker in buffers of this size, `POOL` of them per layer: one being
@@ -29,7 +30,8 @@ let lastId = 0;
  * whiteout or privileged xattr needs root; `Unavailable` when `signal` aborts. On every failure
  * `target` and `blobPath` are removed completely before the promise rejects.
  *
- * Safe to call concurrently: layers run in parallel, up to one per CPU, the rest queue. A
+ * Safe to call concurrently: layers run in parallel, up to one per CPU (more for a job with
+ * `workers` while streamed layers wait for their bytes), the rest queue. A
  * `stream` source is consumed here; if the job ends before the stream does, a Node stream is
  * destroyed and another iterable gets `return()`. A `file` source is opened and closed by the
  * worker.
@@ -120,6 +122,9 @@ class StreamFeeder {
   failure: ImageError | undefined;
   #closed = false;
   #allocated = 0;
+  #sent = 0;
+  #acked = 0;
+  #ended = false;
   readonly #free: Uint8Array[] = [];
   #wake: (() => void) | undefined;
   readonly #iterator: AsyncIterator<Uint8Array>;
@@ -139,12 +144,16 @@ class StreamFeeder {
   async run(): Promise<void> {
     let buf: Uint8Array | undefined;
     let used = 0;
+    // Until the first bytes come, the worker waits for the source too.
+    this.lease.starved(true);
     try {
       for (;;) {
         const r = await this.#iterator.next();
         if (this.#closed) return;
         if (r.done) break;
         const chunk = r.value;
+        // The source's chunks (a socket's reads) are dead once copied into our buffers.
+        noteShortLivedBytes(chunk.length);
         for (let off = 0; off < chunk.length; ) {
           buf ??= await this.#take();
           if (buf === undefined) return;
@@ -159,6 +168,8 @@ class StreamFeeder {
         }
       }
       if (buf !== undefined && used > 0) this.#send(buf, used);
+      this.#ended = true;
+      this.lease.starved(false);
       this.lease.post({ type: "end", id: this.id });
     } catch (err) {
       if (this.#closed) return;
@@ -188,10 +199,18 @@ class StreamFeeder {
   #send(buf: Uint8Array, length: number): void {
     const data = buf.buffer as ArrayBuffer;
     this.lease.post({ type: "chunk", id: this.id, data, length }, [data]);
+    this.#sent += 1;
+    this.lease.starved(false);
   }
 
-  /** Takes back a buffer the worker has consumed. */
+  /**
+   * Takes back a buffer the worker has consumed. The worker hands a buffer back when it asks for
+   * the next chunk, so once all are back it is waiting for the source (the pool may then lend a
+   * waiting job another worker).
+   */
   acked(data: ArrayBuffer): void {
+    this.#acked += 1;
+    if (this.#acked === this.#sent && !this.#ended) this.lease.starved(true);
     this.#free.push(new Uint8Array(data));
     this.#wake?.();
     this.#wake = undefined;

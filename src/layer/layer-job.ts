@@ -9,6 +9,7 @@ import { LayerWriter } from "./extract-writer.ts";
 import { removeLayerDirectory } from "./remove-layer.ts";
 import { TarReader } from "./tar-reader.ts";
 import type { AppliedLayer, WhiteoutFormat } from "./types.ts";
+import { noteShortLivedBytes } from "./young-garbage.ts";
 
 /** What the main thread sends a worker; `target` and `blobPath` already exist (made by it). */
 export interface LayerJob {
@@ -45,6 +46,8 @@ export async function runLayerJob(
     const diff = new Digester();
     const reader = new TarReader(writer);
     const sink = (out: Buffer) => {
+      // gunzip hands out a fresh buffer per 256 KiB of output, dead once read.
+      noteShortLivedBytes(out.length);
       diff.update(out);
       reader.push(out);
     };

@@ -34,9 +34,10 @@ export interface ApplyLayerOptions {
   /** Verified against the uncompressed tar when set (load and pull). */
   expectedDiffId?: Digest;
   /**
-   * Lets the worker pool grow to this many workers for this job (it has one per CPU otherwise).
-   * A layer streamed from the network holds its worker while its bytes trickle in, so a pull
-   * asks for more, or its downloads would queue behind each other (`pull/README.md`).
+   * Lets the worker pool grow to this many workers for this job (it has one per CPU otherwise)
+   * while busy workers wait for their bytes and CPUs are idle (`worker-pool.ts`). A layer
+   * streamed from the network holds its worker while its bytes trickle in, so a pull asks for
+   * more, or its downloads would queue behind each other (`pull/README.md`).
    */
   workers?: number;
   signal?: AbortSignal;

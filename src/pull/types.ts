@@ -33,9 +33,10 @@ export function progressId(digest: string): string {
 }
 
 /**
- * Workers a pull may use to unpack: max(2, min(4, layers)). Measured with 4 layers of 4 MiB
- * throttled to 4 MiB/s each, 2 workers took 2.4-2.6 s and 4 took 1.4-1.7 s; unthrottled from a
- * local registry (CPU-bound) the two were within noise (`pull/README.md`).
+ * Workers a pull may use to unpack: max(2, min(4, layers)); the pool goes past one per CPU only
+ * while busy workers wait for their bytes (`layer/worker-pool.ts`). Measured with 4 layers of
+ * 4 MiB throttled to 4 MiB/s each, 2 workers took 2.4-2.6 s and 4 took 1.4-1.7 s; from a local
+ * registry (CPU-bound) extra workers made the pull slower (`pull/README.md`).
  */
 export function unpackWorkers(layers: number): number {
   return Math.max(2, Math.min(4, layers));

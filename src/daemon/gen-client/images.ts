@@ -56,6 +56,11 @@ export interface ListImagesRequest {
   filters: { [key: string]: string };
   /** isulad-ts: every value of every filter key (the map holds one value per key). */
   filterValues: FilterValues[];
+  /**
+   * isulad-ts: answer with `summaries_json` instead of `images` (one JSON.parse on the client
+   * instead of decoding a message per image: issue #4). iSulad's clients never set it.
+   */
+  wantSummariesJson: boolean;
 }
 
 export interface ListImagesRequest_FiltersEntry {
@@ -67,6 +72,11 @@ export interface ListImagesResponse {
   images: Image[];
   cc: number;
   errmsg: string;
+  /**
+   * isulad-ts, only when the request set `want_summaries_json`: the service's image summaries
+   * as one UTF-8 JSON array (`images` is then empty).
+   */
+  summariesJson: Uint8Array;
 }
 
 export interface DeleteImageRequest {
@@ -250,7 +260,7 @@ export interface PushImageRequest {
   name: string;
 }
 
-/** One layer's state: "pushing", "pushed", "exists" or "mounted" (from repository `from`). */
+/** One layer's state: "preparing", "waiting", "pushing", "pushed", "exists", "mounted" (from `from`). */
 export interface PushProgress {
   id: string;
   current: bigint;
@@ -654,7 +664,7 @@ export const FilterValues: MessageFns<FilterValues> = {
 };
 
 function createBaseListImagesRequest(): ListImagesRequest {
-  return { filters: {}, filterValues: [] };
+  return { filters: {}, filterValues: [], wantSummariesJson: false };
 }
 
 export const ListImagesRequest: MessageFns<ListImagesRequest> = {
@@ -664,6 +674,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     });
     for (const v of message.filterValues) {
       FilterValues.encode(v!, writer.uint32(802).fork()).join();
+    }
+    if (message.wantSummariesJson !== false) {
+      writer.uint32(808).bool(message.wantSummariesJson);
     }
     return writer;
   },
@@ -698,6 +711,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             }
 
             message.filterValues.push(FilterValues.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.wantSummariesJson = reader.bool();
             continue;
           }
         }
@@ -771,7 +792,7 @@ export const ListImagesRequest_FiltersEntry: MessageFns<ListImagesRequest_Filter
 };
 
 function createBaseListImagesResponse(): ListImagesResponse {
-  return { images: [], cc: 0, errmsg: "" };
+  return { images: [], cc: 0, errmsg: "", summariesJson: new Uint8Array(0) };
 }
 
 export const ListImagesResponse: MessageFns<ListImagesResponse> = {
@@ -784,6 +805,9 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     }
     if (message.errmsg !== "") {
       writer.uint32(26).string(message.errmsg);
+    }
+    if (message.summariesJson.length !== 0) {
+      writer.uint32(802).bytes(message.summariesJson);
     }
     return writer;
   },
@@ -823,6 +847,14 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
             }
 
             message.errmsg = reader.string();
+            continue;
+          }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.summariesJson = reader.bytes();
             continue;
           }
         }

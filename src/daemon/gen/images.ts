@@ -70,6 +70,11 @@ export interface ListImagesRequest {
   filters: { [key: string]: string };
   /** isulad-ts: every value of every filter key (the map holds one value per key). */
   filterValues: FilterValues[];
+  /**
+   * isulad-ts: answer with `summaries_json` instead of `images` (one JSON.parse on the client
+   * instead of decoding a message per image: issue #4). iSulad's clients never set it.
+   */
+  wantSummariesJson: boolean;
 }
 
 export interface ListImagesRequest_FiltersEntry {
@@ -81,6 +86,11 @@ export interface ListImagesResponse {
   images: Image[];
   cc: number;
   errmsg: string;
+  /**
+   * isulad-ts, only when the request set `want_summaries_json`: the service's image summaries
+   * as one UTF-8 JSON array (`images` is then empty).
+   */
+  summariesJson: Uint8Array;
 }
 
 export interface DeleteImageRequest {
@@ -264,7 +274,7 @@ export interface PushImageRequest {
   name: string;
 }
 
-/** One layer's state: "pushing", "pushed", "exists" or "mounted" (from repository `from`). */
+/** One layer's state: "preparing", "waiting", "pushing", "pushed", "exists", "mounted" (from `from`). */
 export interface PushProgress {
   id: string;
   current: bigint;
@@ -891,7 +901,7 @@ export const FilterValues: MessageFns<FilterValues> = {
 };
 
 function createBaseListImagesRequest(): ListImagesRequest {
-  return { filters: {}, filterValues: [] };
+  return { filters: {}, filterValues: [], wantSummariesJson: false };
 }
 
 export const ListImagesRequest: MessageFns<ListImagesRequest> = {
@@ -901,6 +911,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     });
     for (const v of message.filterValues) {
       FilterValues.encode(v!, writer.uint32(802).fork()).join();
+    }
+    if (message.wantSummariesJson !== false) {
+      writer.uint32(808).bool(message.wantSummariesJson);
     }
     return writer;
   },
@@ -937,6 +950,14 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
             message.filterValues.push(FilterValues.decode(reader, reader.uint32()));
             continue;
           }
+          case 101: {
+            if (tag !== 808) {
+              break;
+            }
+
+            message.wantSummariesJson = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -970,6 +991,11 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
         : globalThis.Array.isArray(object?.filter_values)
         ? object.filter_values.map((e: any) => FilterValues.fromJSON(e))
         : [],
+      wantSummariesJson: isSet(object.wantSummariesJson)
+        ? globalThis.Boolean(object.wantSummariesJson)
+        : isSet(object.want_summaries_json)
+        ? globalThis.Boolean(object.want_summaries_json)
+        : false,
     };
   },
 
@@ -986,6 +1012,9 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
     }
     if (message.filterValues?.length) {
       obj.filterValues = message.filterValues.map((e) => FilterValues.toJSON(e));
+    }
+    if (message.wantSummariesJson !== false) {
+      obj.wantSummariesJson = message.wantSummariesJson;
     }
     return obj;
   },
@@ -1005,6 +1034,7 @@ export const ListImagesRequest: MessageFns<ListImagesRequest> = {
       {},
     );
     message.filterValues = object.filterValues?.map((e) => FilterValues.fromPartial(e)) || [];
+    message.wantSummariesJson = object.wantSummariesJson ?? false;
     return message;
   },
 };
@@ -1097,7 +1127,7 @@ export const ListImagesRequest_FiltersEntry: MessageFns<ListImagesRequest_Filter
 };
 
 function createBaseListImagesResponse(): ListImagesResponse {
-  return { images: [], cc: 0, errmsg: "" };
+  return { images: [], cc: 0, errmsg: "", summariesJson: new Uint8Array(0) };
 }
 
 export const ListImagesResponse: MessageFns<ListImagesResponse> = {
@@ -1110,6 +1140,9 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     }
     if (message.errmsg !== "") {
       writer.uint32(26).string(message.errmsg);
+    }
+    if (message.summariesJson.length !== 0) {
+      writer.uint32(802).bytes(message.summariesJson);
     }
     return writer;
   },
@@ -1151,6 +1184,14 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
             message.errmsg = reader.string();
             continue;
           }
+          case 100: {
+            if (tag !== 802) {
+              break;
+            }
+
+            message.summariesJson = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1168,6 +1209,11 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
       images: globalThis.Array.isArray(object?.images) ? object.images.map((e: any) => Image.fromJSON(e)) : [],
       cc: isSet(object.cc) ? globalThis.Number(object.cc) : 0,
       errmsg: isSet(object.errmsg) ? globalThis.String(object.errmsg) : "",
+      summariesJson: isSet(object.summariesJson)
+        ? bytesFromBase64(object.summariesJson)
+        : isSet(object.summaries_json)
+        ? bytesFromBase64(object.summaries_json)
+        : new Uint8Array(0),
     };
   },
 
@@ -1182,6 +1228,9 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     if (message.errmsg !== "") {
       obj.errmsg = message.errmsg;
     }
+    if (message.summariesJson.length !== 0) {
+      obj.summariesJson = base64FromBytes(message.summariesJson);
+    }
     return obj;
   },
 
@@ -1193,6 +1242,7 @@ export const ListImagesResponse: MessageFns<ListImagesResponse> = {
     message.images = object.images?.map((e) => Image.fromPartial(e)) || [];
     message.cc = object.cc ?? 0;
     message.errmsg = object.errmsg ?? "";
+    message.summariesJson = object.summariesJson ?? new Uint8Array(0);
     return message;
   },
 };
