@@ -1,7 +1,13 @@
-import { ImageError, imageError } from "../errors.ts";
+import { hasCode, ImageError, imageError } from "../errors.ts";
 import { AuthStore } from "./auth-store.ts";
 import { runCredentialHelper } from "./credential-helper.ts";
-import { type DockerConfig, dockerCredentialSource, readDockerConfig } from "./docker-config.ts";
+import {
+  authsSource,
+  type DockerConfig,
+  type DockerCredentialSource,
+  dockerCredentialSource,
+  readDockerConfig,
+} from "./docker-config.ts";
 import type { Credentials } from "./types.ts";
 
 export interface CredentialSourcesOptions {
@@ -13,21 +19,29 @@ export interface CredentialSourcesOptions {
   env?: Record<string, string | undefined>;
   /** Longest wait for one credential helper (ms). */
   helperTimeoutMs?: number;
+  /** Told when we carry on without a source (a `credsStore` helper missing from PATH). */
+  warn?: (line: string) => void;
 }
+
+/** Credentials of a registry host; see `credentialLookup`. */
+export type CredentialLookup = (host: string) => Promise<Credentials | undefined>;
 
 /**
  * A lookup of the credentials for a registry host (as the client reaches it), from in order:
  * our `auths.json`; then Docker's `config.json`: `credHelpers` for the host, `credsStore`, its
  * `auths` entry (issue #7). Each host is looked up once per lookup object (so a pull runs a
- * helper at most once per host), failures included. Errors are those of `AuthStore.get`, of
- * `readDockerConfig` and of `runCredentialHelper`, prefixed `Failed to get credentials for
- * <host>` when they come from Docker's side; none quotes a secret. Not for concurrent threads.
+ * helper at most once per host, however many requests ask at once), failures included.
+ *
+ * A `credsStore` helper that is not on PATH is skipped with a warning (`warn`), as if
+ * `credsStore` were unset: the `auths` entry is used, else no credentials, so public images
+ * still pull. A missing `credHelpers` helper names the host explicitly and stays an error.
+ * Errors are those of `AuthStore.get`, of `readDockerConfig` and of `runCredentialHelper`,
+ * prefixed `Failed to get credentials for <host>` when they come from Docker's side; none
+ * quotes a secret. Helpers run asynchronously; the lookup is safe to call concurrently.
  */
-export function credentialLookup(
-  opts: CredentialSourcesOptions,
-): (host: string) => Credentials | undefined {
+export function credentialLookup(opts: CredentialSourcesOptions): CredentialLookup {
   const store = new AuthStore(opts.authDir);
-  const known = new Map<string, { creds?: Credentials; error?: unknown }>();
+  const known = new Map<string, Promise<Credentials | undefined>>();
   let docker: DockerConfig | undefined | null = null;
   const dockerConfig = () => {
     if (docker === null)
@@ -37,37 +51,47 @@ export function credentialLookup(
   return (host) => {
     let found = known.get(host);
     if (found === undefined) {
-      try {
-        const creds = store.get(host) ?? fromDocker(dockerConfig, host, opts);
-        found = creds ? { creds } : {};
-      } catch (err) {
-        found = { error: err };
-      }
+      found = (async () => store.get(host) ?? (await fromDocker(dockerConfig, host, opts)))();
+      // Rejections are kept for the next caller; this only keeps Node from reporting one that
+      // nobody awaited yet.
+      found.catch(() => {});
       known.set(host, found);
     }
-    if (found.error !== undefined) throw found.error;
-    return found.creds;
+    return found;
   };
 }
 
-function fromDocker(
+async function fromDocker(
   config: () => DockerConfig | undefined,
   host: string,
   opts: CredentialSourcesOptions,
-): Credentials | undefined {
+): Promise<Credentials | undefined> {
   try {
     const cfg = config();
     if (cfg === undefined) return undefined;
     const source = dockerCredentialSource(cfg, host);
-    if (source.kind === "inline") return source.credentials;
-    if (source.kind === "none") return undefined;
-    return runCredentialHelper(source.helper, source.server, {
-      ...(opts.env ? { env: opts.env } : {}),
-      ...(opts.helperTimeoutMs !== undefined ? { timeoutMs: opts.helperTimeoutMs } : {}),
-    });
+    if (source.kind !== "helper") return inlineOf(source);
+    try {
+      return await runCredentialHelper(source.helper, source.server, {
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.helperTimeoutMs !== undefined ? { timeoutMs: opts.helperTimeoutMs } : {}),
+      });
+    } catch (err) {
+      if (source.from !== "credsStore" || !(err instanceof Error && hasCode(err.cause, "ENOENT")))
+        throw err;
+      opts.warn?.(
+        `credsStore "${source.helper}" in "${cfg.path}": "docker-credential-${source.helper}" ` +
+          `not found on PATH; going on without it for ${host}`,
+      );
+      return inlineOf(authsSource(cfg, host));
+    }
   } catch (err) {
     const kind = err instanceof ImageError ? err.kind : "Internal";
     const detail = err instanceof Error ? err.message : String(err);
     throw imageError(kind, `Failed to get credentials for ${host}: ${detail}`, err);
   }
+}
+
+function inlineOf(source: DockerCredentialSource): Credentials | undefined {
+  return source.kind === "inline" ? source.credentials : undefined;
 }

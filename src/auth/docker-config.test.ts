@@ -106,16 +106,19 @@ describe("docker config.json", () => {
       kind: "helper",
       helper: "pass",
       server: "a.example",
+      from: "credHelpers",
     });
     assert.deepEqual(dockerCredentialSource(cfg, "b.example"), {
       kind: "helper",
       helper: "desktop",
       server: "b.example",
+      from: "credsStore",
     });
     assert.deepEqual(dockerCredentialSource(cfg, "registry-1.docker.io"), {
       kind: "helper",
       helper: "desktop",
       server: DOCKER_HUB_SERVER,
+      from: "credsStore",
     });
   });
 
@@ -147,19 +150,19 @@ describe("docker config.json", () => {
 });
 
 describe("docker credential helpers", () => {
-  it("runCredentialHelper sends the server on stdin and reads Username/Secret", () => {
+  it("runCredentialHelper sends the server on stdin and reads Username/Secret", async () => {
     const h = fakeHelper("ok", `echo '{"ServerURL":"x","Username":"hu","Secret":"hs"}'`);
-    const creds = runCredentialHelper("ok", "reg.example:5000", { env: { PATH: h.path } });
+    const creds = await runCredentialHelper("ok", "reg.example:5000", { env: { PATH: h.path } });
     assert.deepEqual(creds, { username: "hu", password: "hs" });
     assert.equal(readFileSync(join(h.dir, "asked"), "utf8"), "reg.example:5000");
   });
 
-  it("'credentials not found' is no credentials, not an error", () => {
+  it("'credentials not found' is no credentials, not an error", async () => {
     const h = fakeHelper("none", "echo 'credentials not found in native keychain'; exit 1");
-    assert.equal(runCredentialHelper("none", "h", { env: { PATH: h.path } }), undefined);
+    assert.equal(await runCredentialHelper("none", "h", { env: { PATH: h.path } }), undefined);
   });
 
-  it("failures are one clear line naming the helper, never quoting its stdout", () => {
+  it("failures are one clear line naming the helper, never quoting its stdout", async () => {
     const cases: [string, RegExp, number?][] = [
       [
         "echo 'token=s3cret-out'; echo 'boom: keychain locked' >&2; exit 2",
@@ -169,11 +172,12 @@ describe("docker credential helpers", () => {
       [`echo '{"Username":"u","Secret":""}'`, /lacks "Username" or "Secret"$/],
       ["sleep 5", /no answer within 300 ms$/, 300],
       ["echo 'password=s3cret-err' >&2; exit 1", /exit status 1: password=<redacted>$/],
+      ["head -c 70000 /dev/zero | tr '\\0' s; echo 3cret", /answer larger than 65536 bytes$/],
     ];
-    cases.forEach(([body, re, timeoutMs], i) => {
+    for (const [i, [body, re, timeoutMs]] of cases.entries()) {
       const h = fakeHelper(`bad${i}`, body);
       const started = Date.now();
-      assert.throws(
+      await assert.rejects(
         () =>
           runCredentialHelper(`bad${i}`, "reg.example", {
             env: { PATH: h.path },
@@ -190,8 +194,8 @@ describe("docker credential helpers", () => {
         body,
       );
       if (timeoutMs) assert.ok(Date.now() - started < 4000, "the helper was not waited for");
-    });
-    assert.throws(
+    }
+    await assert.rejects(
       () =>
         runCredentialHelper("absent", "h", { env: { PATH: mkdtempSync(join(tmpdir(), "e-")) } }),
       /"docker-credential-absent": not found on PATH$/,
@@ -200,7 +204,7 @@ describe("docker credential helpers", () => {
 });
 
 describe("credentialLookup", () => {
-  it("auths.json comes first, then credHelpers, once per host", () => {
+  it("auths.json comes first, then credHelpers, once per host", async () => {
     const home = mkdtempSync(join(tmpdir(), "lookup-"));
     const authDir = join(home, ".isulad");
     new AuthStore(authDir).save("mine.example", { username: "own", password: "own-pw" });
@@ -212,32 +216,99 @@ describe("credentialLookup", () => {
       credHelpers: { "mine.example": "count", "theirs.example": "count" },
     });
     const lookup = credentialLookup({ authDir, dockerConfigDir, env: { PATH: h.path } });
-    assert.deepEqual(lookup("mine.example"), { username: "own", password: "own-pw" });
-    assert.deepEqual(lookup("theirs.example"), { username: "hu", password: "hs" });
-    assert.deepEqual(lookup("theirs.example"), { username: "hu", password: "hs" });
-    assert.equal(lookup("nobody.example"), undefined);
+    assert.deepEqual(await lookup("mine.example"), { username: "own", password: "own-pw" });
+    const both = await Promise.all([lookup("theirs.example"), lookup("theirs.example")]);
+    assert.deepEqual(both, [
+      { username: "hu", password: "hs" },
+      { username: "hu", password: "hs" },
+    ]);
+    assert.deepEqual(await lookup("theirs.example"), { username: "hu", password: "hs" });
+    assert.equal(await lookup("nobody.example"), undefined);
     const calls = countCalls(h.dir);
-    assert.equal(calls, 1, "the helper ran once, for theirs.example only");
+    assert.equal(calls, 1, "the helper ran once, for theirs.example only, asked twice at once");
   });
 
-  it("a failing helper fails the lookup with the host named", () => {
+  it("a failing helper fails the lookup with the host named", async () => {
     const h = fakeHelper("fails", "exit 7");
     const lookup = credentialLookup({
       authDir: mkdtempSync(join(tmpdir(), "lookup-")),
       dockerConfigDir: configDir({ credsStore: "fails" }),
       env: { PATH: h.path },
     });
-    assert.throws(
+    await assert.rejects(
       () => lookup("reg.example"),
       /^ImageError: Failed to get credentials for reg.example: getting credentials for "reg.example" from "docker-credential-fails": exit status 7$/,
     );
   });
 
-  it("without a Docker config folder only auths.json is asked", () => {
+  it("without a Docker config folder only auths.json is asked", async () => {
     const dir = mkdtempSync(join(tmpdir(), "lookup-"));
     mkdirSync(join(dir, "d"));
     const lookup = credentialLookup({ authDir: join(dir, "a"), dockerConfigDir: join(dir, "d") });
-    assert.equal(lookup("reg.example"), undefined);
+    assert.equal(await lookup("reg.example"), undefined);
+  });
+
+  it("a helper runs while the event loop goes on", async () => {
+    const h = fakeHelper("slow", `sleep 1\necho '{"Username":"hu","Secret":"hs"}'`);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 50);
+    try {
+      const creds = await runCredentialHelper("slow", "reg.example", { env: { PATH: h.path } });
+      assert.deepEqual(creds, { username: "hu", password: "hs" });
+    } finally {
+      clearInterval(timer);
+    }
+    assert.ok(ticks >= 10, `timers ran ${ticks} times during a 1 s helper`);
+  });
+
+  it("a credsStore helper missing from PATH is skipped with a warning, auths used", async () => {
+    const warnings: string[] = [];
+    const dockerConfigDir = configDir({
+      credsStore: "desktop",
+      auths: { "b.example": { auth: b64("al:pw") } },
+    });
+    const lookup = credentialLookup({
+      authDir: mkdtempSync(join(tmpdir(), "lookup-")),
+      dockerConfigDir,
+      env: { PATH: mkdtempSync(join(tmpdir(), "empty-path-")) },
+      warn: (line) => warnings.push(line),
+    });
+    assert.equal(await lookup("a.example"), undefined);
+    assert.deepEqual(await lookup("b.example"), { username: "al", password: "pw" });
+    assert.deepEqual(warnings, [
+      `credsStore "desktop" in "${join(dockerConfigDir, "config.json")}": ` +
+        `"docker-credential-desktop" not found on PATH; going on without it for a.example`,
+      `credsStore "desktop" in "${join(dockerConfigDir, "config.json")}": ` +
+        `"docker-credential-desktop" not found on PATH; going on without it for b.example`,
+    ]);
+  });
+
+  it("a credHelpers helper missing from PATH stays an error", async () => {
+    const warnings: string[] = [];
+    const lookup = credentialLookup({
+      authDir: mkdtempSync(join(tmpdir(), "lookup-")),
+      dockerConfigDir: configDir({ credHelpers: { "a.example": "gone" }, credsStore: "gone" }),
+      env: { PATH: mkdtempSync(join(tmpdir(), "empty-path-")) },
+      warn: (line) => warnings.push(line),
+    });
+    await assert.rejects(
+      () => lookup("a.example"),
+      /^ImageError: Failed to get credentials for a.example: getting credentials for "a.example" from "docker-credential-gone": not found on PATH$/,
+    );
+    assert.deepEqual(warnings, []);
+  });
+
+  it("a credsStore helper that is present but fails stays an error", async () => {
+    const h = fakeHelper("locked", "echo 'keychain locked' >&2; exit 1");
+    const warnings: string[] = [];
+    const lookup = credentialLookup({
+      authDir: mkdtempSync(join(tmpdir(), "lookup-")),
+      dockerConfigDir: configDir({ credsStore: "locked" }),
+      env: { PATH: h.path },
+      warn: (line) => warnings.push(line),
+    });
+    await assert.rejects(() => lookup("a.example"), /exit status 1: keychain locked$/);
+    assert.deepEqual(warnings, []);
   });
 });
 

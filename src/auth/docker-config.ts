@@ -14,7 +14,7 @@ const HUB_HOSTS = new Set(["registry-1.docker.io", "index.docker.io", "docker.io
 
 /** What `~/.docker/config.json` says about one registry host. */
 export type DockerCredentialSource =
-  | { kind: "helper"; helper: string; server: string }
+  | { kind: "helper"; helper: string; server: string; from: "credHelpers" | "credsStore" }
   | { kind: "inline"; credentials: Credentials }
   | { kind: "none" };
 
@@ -71,8 +71,15 @@ export function readDockerConfig(dir: string): DockerConfig | undefined {
  */
 export function dockerCredentialSource(config: DockerConfig, host: string): DockerCredentialSource {
   const server = HUB_HOSTS.has(host) ? DOCKER_HUB_SERVER : host;
-  const helper = findByHost(config.credHelpers, host) ?? config.credsStore;
-  if (helper !== undefined) return { kind: "helper", helper, server };
+  const named = findByHost(config.credHelpers, host);
+  if (named !== undefined) return { kind: "helper", helper: named, server, from: "credHelpers" };
+  if (config.credsStore !== undefined)
+    return { kind: "helper", helper: config.credsStore, server, from: "credsStore" };
+  return authsSource(config, host);
+}
+
+/** The source an `auths` entry gives `host`, ignoring helpers. */
+export function authsSource(config: DockerConfig, host: string): DockerCredentialSource {
   const entry = findByHost(config.auths, host);
   if (entry === undefined) return { kind: "none" };
   const credentials = inlineCredentials(entry, host, config.path);

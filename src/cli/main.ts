@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     io: { out: (s) => write(process.stdout, s), err: (s) => write(process.stderr, s) },
     env: process.env,
     cwd: process.cwd(),
-    openService: async (opts) => (await import("../service/open.ts")).openService(opts),
+    openService: async (opts) =>
+      (await import("../service/open.ts")).openService({
+        ...opts,
+        warn: (line) => write(process.stderr, `WARNING: ${line}\n`),
+      }),
   });
   await Promise.all([drain(process.stdout), drain(process.stderr)]);
   process.exit(code);

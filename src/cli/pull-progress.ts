@@ -18,8 +18,13 @@ export function formatProgressSize(n: number): string {
 
 /** One layer's line, without the newline. */
 export function progressLine(p: Pick<PullProgress, "id" | "current" | "total">, columns: number) {
+  return `${p.id}: ${progressBar(p, columns)}`;
+}
+
+/** `[====>   ] cur/total` from BAR_MIN_COLUMNS columns on, else ` cur/total`. */
+export function progressBar(p: Pick<PullProgress, "current" | "total">, columns: number): string {
   const sizes = `${formatProgressSize(p.current)}/${formatProgressSize(p.total)}`;
-  if (columns < BAR_MIN_COLUMNS) return `${p.id}:  ${sizes}`;
+  if (columns < BAR_MIN_COLUMNS) return ` ${sizes}`;
   const filled =
     p.total > 0 ? Math.min(BAR_WIDTH, Math.floor((p.current * BAR_WIDTH) / p.total)) : 0;
   const bar =
@@ -28,33 +33,45 @@ export function progressLine(p: Pick<PullProgress, "id" | "current" | "total">, 
       : filled === BAR_WIDTH
         ? "=".repeat(BAR_WIDTH)
         : `${"=".repeat(filled - 1)}>${" ".repeat(BAR_WIDTH - filled)}`;
-  return `${p.id}: [${bar}] ${sizes}`;
+  return `[${bar}] ${sizes}`;
+}
+
+/** What a `ProgressView` draws from: one event per layer, keyed by `id`. */
+export interface ProgressViewOptions<T> {
+  write: (text: string) => void;
+  columns: () => number;
+  intervalMs?: number;
+  /** One layer's line without the newline (pull's `progressLine` by default). */
+  line?: (p: T, columns: number) => string;
 }
 
 /**
- * Draws the per-layer progress of a pull on a terminal, redrawn in place: the cursor goes back
- * up over the lines drawn last time (`ESC[<n>A`), clears to the end of the screen (`ESC[J`) and
- * writes every line again, in the order layers first appeared. Redraws at most every
- * `intervalMs` (iSulad's daemon sends a snapshot about every 100 ms); `finish` draws the last
- * state. Only for a TTY: callers draw nothing otherwise.
+ * Draws the per-layer progress of a pull (or, with its own `line`, a push) on a terminal,
+ * redrawn in place: the cursor goes back up over the lines drawn last time (`ESC[<n>A`), clears
+ * to the end of the screen (`ESC[J`) and writes every line again, in the order layers first
+ * appeared. Redraws at most every `intervalMs` (iSulad's daemon sends a snapshot about every
+ * 100 ms); `finish` draws the last state. Only for a TTY: callers draw nothing otherwise.
  */
-export class ProgressView {
-  readonly #lines = new Map<string, PullProgress>();
+export class ProgressView<T extends { id: string } = PullProgress> {
+  readonly #lines = new Map<string, T>();
   readonly #write: (text: string) => void;
   readonly #columns: () => number;
   readonly #intervalMs: number;
+  readonly #line: (p: T, columns: number) => string;
   #drawn = 0;
   #last = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { write: (text: string) => void; columns: () => number; intervalMs?: number }) {
+  constructor(opts: ProgressViewOptions<T>) {
     this.#write = opts.write;
     this.#columns = opts.columns;
     this.#intervalMs = opts.intervalMs ?? 100;
+    // Without `line`, T is pull's event (the default type argument), which progressLine draws.
+    this.#line = opts.line ?? (progressLine as unknown as (p: T, columns: number) => string);
   }
 
   /** Records an event; draws now if the last draw is old enough, else soon. */
-  update(p: PullProgress): void {
+  update(p: T): void {
     this.#lines.set(p.id, p);
     const wait = this.#last + this.#intervalMs - Date.now();
     if (wait <= 0) this.#draw();
@@ -74,7 +91,7 @@ export class ProgressView {
     this.#last = Date.now();
     const columns = this.#columns();
     let text = this.#drawn > 0 ? `\x1b[${this.#drawn}A\x1b[J` : "";
-    for (const p of this.#lines.values()) text += `${progressLine(p, columns)}\n`;
+    for (const p of this.#lines.values()) text += `${this.#line(p, columns)}\n`;
     this.#drawn = this.#lines.size;
     this.#write(text);
   }

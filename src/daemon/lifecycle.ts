@@ -58,7 +58,9 @@ export async function startDaemon(
     if (unclean && config.imageLayerCheck) await runLayerCheck(store, logger);
 
     const registryDebug = (line: string) => logger.log("DEBUG", line);
-    const tracked = trackRequests(buildLocalService(store, { ...config, registryDebug }), logger);
+    const registryWarn = (line: string) => logger.log("WARN", line);
+    const service = buildLocalService(store, { ...config, registryDebug, registryWarn });
+    const tracked = trackRequests(service, logger);
     const controller = new AbortController();
     const server = await listen(config, deps, tracked.service, controller.signal);
     logger.log("INFO", `isulad started (pid ${process.pid}), listening on ${server.addresses}`);

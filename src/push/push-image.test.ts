@@ -55,7 +55,7 @@ async function push(
   store: ImageStore,
   record: ImageRecord,
   repo: string,
-  opts: Partial<RegistryOptions> & { chunkBytes?: number; tag?: string } = {},
+  opts: Partial<RegistryOptions> & { chunkBytes?: number; tag?: string; uploads?: number } = {},
 ) {
   const client = new RegistryClient(reg.clientOptions(opts));
   const events: PushProgress[] = [];
@@ -69,11 +69,11 @@ async function push(
         opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {},
       ),
       reference: opts.tag ?? "1",
-      maxConcurrentUploads: 3,
+      maxConcurrentUploads: opts.uploads ?? 3,
       onProgress: (p) => events.push(p),
     });
-    const final = events.filter((e) => e.status !== "pushing");
-    return { out, final };
+    const final = events.filter((e) => ["pushed", "exists", "mounted"].includes(e.status));
+    return { out, final, events };
   } finally {
     await client.close();
   }
@@ -110,11 +110,21 @@ for (const mode of MODES) {
       const name = `${reg.host}/team/app:1`;
       const { store, record } = await storeWith("docker25", [name]);
       const layers = store.imageLayers(record);
-      const { out, final } = await push(reg, store, record, "team/app");
+      const { out, final, events } = await push(reg, store, record, "team/app", { uploads: 1 });
       assert.equal(out.digest, record.digest);
       assert.deepEqual(
         final.map((e) => e.status),
         layers.map(() => "pushed"),
+      );
+      // Docker's first states: all "Preparing", then "Waiting" behind the one upload allowed.
+      assert.ok(layers.length >= 2, "the sample image has several layers");
+      const id = (d: string) => d.slice(-12);
+      assert.deepEqual(
+        events.slice(0, 2 * layers.length - 1).map((e) => [e.id, e.status, e.current, e.total]),
+        [
+          ...layers.map((l) => [id(l.digest), "preparing", 0, l.size]),
+          ...layers.slice(1).map((l) => [id(l.digest), "waiting", 0, l.size]),
+        ],
       );
 
       const files = await skopeoFetch(reg, "team/app:1");

@@ -24,7 +24,8 @@ export interface PushImageOptions {
 const MAX_MOUNT_TRIES = 3;
 
 /**
- * Pushes a stored image (Docker's order): for each layer, up to `maxConcurrentUploads` at once,
+ * Pushes a stored image (Docker's order): every layer is reported `preparing`, those beyond
+ * the limit `waiting`; then for each layer, up to `maxConcurrentUploads` at once,
  * the registry's copy is kept when `HEAD` finds it (`exists`), else the blob is mounted from
  * another repository of the same registry that one of the store's images is named in
  * (`mounted`), else uploaded as stored (`pushed`); then the config the same way, then the
@@ -64,9 +65,17 @@ export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
     };
 
     const jobs = new Map<string, () => Promise<void>>();
+    const queued: PushProgress[] = [];
     for (const l of layers) {
-      if (!jobs.has(l.digest)) jobs.set(l.digest, () => send(l.digest, l.size, true));
+      if (jobs.has(l.digest)) continue;
+      jobs.set(l.digest, () => send(l.digest, l.size, true));
+      queued.push({ id: progressId(l.digest), current: 0, total: l.size, status: "preparing" });
     }
+    // Docker's first states: every layer "Preparing", then those beyond the upload limit
+    // "Waiting" (the jobs start in this order).
+    for (const p of queued) opts.onProgress?.(p);
+    for (const p of queued.slice(Math.max(1, opts.maxConcurrentUploads)))
+      opts.onProgress?.({ ...p, status: "waiting" });
     await runLimited(jobs, opts.maxConcurrentUploads, signal);
     await send(`sha256:${record.id}`, record.configSize, false);
     const digest = await target.putManifest({ reference: opts.reference, ...manifest, ...sig });

@@ -193,10 +193,12 @@ export class RegistryClient {
   }
 
   #context(c: Candidate, explicit?: Credentials): BlobContext {
-    const credentials = explicit ?? this.#opts.credentialsFor(c.host);
-    const who = credentials
-      ? `${credentials.username}:${createHash("sha256").update(credentials.password).digest("hex")}`
-      : "";
+    // Without explicit credentials the session asks `credentialsFor` when first challenged,
+    // which gives the same answer for a host for the client's life.
+    const credentials = explicit ?? (() => this.#opts.credentialsFor(c.host));
+    const who = explicit
+      ? `${explicit.username}:${createHash("sha256").update(explicit.password).digest("hex")}`
+      : "stored";
     const key = `${c.insecure ? "http" : "https"}|${c.host}|${who}`;
     let session = this.#sessions.get(key);
     if (session === undefined) {
@@ -204,7 +206,7 @@ export class RegistryClient {
         dispatchers: this.#dispatchers,
         host: c.host,
         insecure: c.insecure,
-        ...(credentials && { credentials }),
+        credentials,
         ...(this.#opts.debug && { debug: this.#opts.debug }),
       });
       this.#sessions.set(key, session);

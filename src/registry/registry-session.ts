@@ -13,7 +13,11 @@ export interface SessionConfig {
   host: string;
   /** Allow falling back to plain HTTP when HTTPS fails. */
   insecure: boolean;
-  credentials?: Credentials;
+  /**
+   * Credentials to offer when challenged; a function is called on the first challenge only, so
+   * a registry that asks for none never makes us look them up.
+   */
+  credentials?: Credentials | (() => Credentials | undefined | Promise<Credentials | undefined>);
   debug?: (line: string) => void;
 }
 
@@ -41,6 +45,8 @@ export class RegistrySession {
   #base = "";
   #challenges: Challenge[] = [];
   readonly #tokens = new Map<string, Promise<Token>>();
+  #credentials: Promise<Credentials | undefined> | undefined;
+  #hasCredentials = false;
 
   constructor(config: SessionConfig) {
     this.host = config.host;
@@ -131,18 +137,18 @@ export class RegistrySession {
   /**
    * The `Authorization` value for `scope`: a cached or fresh bearer token when the registry
    * challenged with Bearer, Basic credentials when it challenged with Basic, none when the ping
-   * was answered 200 (iSulad sends no credentials then).
+   * was answered 200 (iSulad sends no credentials then). Credentials given as a function are
+   * looked up here, on the first challenge; its errors are thrown.
    */
   async authorization(
     scope: string | undefined,
     signal?: AbortSignal,
   ): Promise<string | undefined> {
     const bearer = this.#challenges.find((c) => c.scheme === "bearer");
-    const { credentials } = this.#config;
-    if (bearer === undefined) {
-      const basic = this.#challenges.some((c) => c.scheme === "basic");
-      return basic && credentials ? basicAuthorization(credentials) : undefined;
-    }
+    const basic = this.#challenges.some((c) => c.scheme === "basic");
+    if (bearer === undefined && !basic) return undefined;
+    const credentials = await this.#lookupCredentials();
+    if (bearer === undefined) return credentials ? basicAuthorization(credentials) : undefined;
     const key = scope ?? "";
     let token = this.#tokens.get(key);
     if (token !== undefined) {
@@ -167,9 +173,22 @@ export class RegistrySession {
     return `Bearer ${(await token).token}`;
   }
 
-  /** True when the session has credentials to offer. */
+  /** The credentials to offer, looked up once (concurrent callers share the lookup). */
+  #lookupCredentials(): Promise<Credentials | undefined> {
+    if (this.#credentials === undefined) {
+      const { credentials } = this.#config;
+      this.#credentials = (async () => {
+        const found = typeof credentials === "function" ? await credentials() : credentials;
+        this.#hasCredentials = found !== undefined;
+        return found;
+      })();
+    }
+    return this.#credentials;
+  }
+
+  /** True when the session offered (or was given) credentials. */
   get hasCredentials(): boolean {
-    return this.#config.credentials !== undefined;
+    return this.#hasCredentials || typeof this.#config.credentials === "object";
   }
 
   /** True when the registry asked for authentication at all (its ping answered 401). */

@@ -20,8 +20,12 @@ export interface RegistryOptions {
   skipVerifyEnforce: boolean;
   /** `registry-mirrors` (with or without scheme), tried in order for names without a host. */
   mirrors: string[];
-  /** Stored credentials for a registry host (after docker.io → registry-1.docker.io). */
-  credentialsFor(host: string): Credentials | undefined;
+  /**
+   * Stored credentials for a registry host (after docker.io → registry-1.docker.io). Asked only
+   * when that registry challenges for authentication, at most once per host and client; may
+   * run a credential helper, so it may be asynchronous. Its errors fail the request.
+   */
+  credentialsFor(host: string): Credentials | undefined | Promise<Credentials | undefined>;
   /** Optional debug logger; never receives credentials, tokens or Authorization values. */
   debug?: (line: string) => void;
   /** Retry, back-off and timeout tuning (tests shorten them); iSulad-like defaults. */

@@ -12,6 +12,8 @@ export interface LocalServiceSettings {
   dockerConfigDir?: string;
   /** Protocol detail of the distribution client (the daemon's debug log); never a secret. */
   registryDebug?: (line: string) => void;
+  /** Where a registry operation that carries on degraded says so (daemon log, CLI stderr). */
+  registryWarn?: (line: string) => void;
   /** The registry keys of daemon.json (merged with flags, in the daemon). */
   registry: RegistryConfig;
 }
@@ -27,6 +29,7 @@ export function buildLocalService(store: ImageStore, s: LocalServiceSettings): L
     authDir: s.authDir,
     ...(s.dockerConfigDir !== undefined ? { dockerConfigDir: s.dockerConfigDir } : {}),
     ...(s.registryDebug ? { debug: s.registryDebug } : {}),
+    ...(s.registryWarn ? { warn: s.registryWarn } : {}),
     config: s.registry,
     loadRegistry: async () => (await import("./registry-client-loader.ts")).loadRegistryModule(),
   });

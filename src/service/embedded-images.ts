@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseJson } from "../digest/bounded-read.ts";
 import {
   type EmbeddedImageRow,
@@ -7,13 +9,18 @@ import {
   removeEmbeddedImage,
 } from "../embedded/embedded-store.ts";
 import { loadEmbeddedImage } from "../embedded/load-embedded.ts";
-import { EMBEDDED_MANIFEST_MEDIA_TYPE } from "../embedded/manifest-types.ts";
-import { ImageError, imageError } from "../errors.ts";
+import {
+  DIR_LAYER_MEDIA_TYPE,
+  EMBEDDED_MANIFEST_MEDIA_TYPE,
+  type EmbeddedLayer,
+} from "../embedded/manifest-types.ts";
+import { parseEmbeddedManifest } from "../embedded/parse-manifest.ts";
+import { hasCode, ImageError, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import { normaliseName } from "../reference/normalise.ts";
 import { type FilterSubject, type ImagePredicate, rfc3339Nanos } from "./filters.ts";
 import { noSuchImage, type Resolved, resolveImage } from "./resolve.ts";
-import type { ImageSummary, LoadResult, RemoveResult } from "./types.ts";
+import type { HistoryItem, ImageSummary, LoadResult, RemoveResult } from "./types.ts";
 
 /** What a user's image argument names: an OCI image (as `resolveImage` says) or an embedded one. */
 export type AnyImage = { oci: Resolved; embedded?: undefined } | { embedded: EmbeddedImageRow };
@@ -107,6 +114,44 @@ function embeddedSubject(row: EmbeddedImageRow): FilterSubject {
 /** `inspect` of an embedded image: the manifest document itself (reference §3.1). */
 export function inspectEmbedded(row: EmbeddedImageRow): unknown {
   return parseJson(row.manifest, `manifest of embedded image ${row.name}`);
+}
+
+/**
+ * `history` of an embedded image: one item per manifest layer, newest (the last) first, the
+ * image ID on that one. CREATED is the manifest's `created` for every layer; CREATED BY is
+ * `<pathInHost>:<pathInContainer>` as the manifest gives them, like a bind mount (`/` for the
+ * root layer); SIZE is what the layer adds to the image's size: a squashfs file's size now
+ * (the manifest's `size` when the file is gone), 0 for the root layer and for directories
+ * (see src/embedded/README.md "Storage and identity"); COMMENT is empty. Reads only the
+ * stored manifest and the layer files' sizes.
+ */
+export function embeddedHistory(row: EmbeddedImageRow): HistoryItem[] {
+  const manifest = parseEmbeddedManifest(row.manifest);
+  const folder = dirname(row.manifestPath);
+  const items = manifest.layers.map(
+    (layer, i): HistoryItem => ({
+      created: manifest.created ?? row.created,
+      createdBy: `${layer.pathInHost ?? ""}:${i === 0 ? "/" : (layer.pathInContainer ?? "")}`,
+      size: i === 0 ? 0 : embeddedLayerSize(layer, folder, row.name),
+      comment: "",
+      emptyLayer: false,
+    }),
+  );
+  items.reverse();
+  if (items[0]) items[0].id = row.id;
+  return items;
+}
+
+function embeddedLayerSize(layer: EmbeddedLayer, folder: string, image: string): number {
+  if (layer.mediaType === DIR_LAYER_MEDIA_TYPE || layer.pathInHost === undefined) return 0;
+  const path = resolve(folder, layer.pathInHost);
+  try {
+    return statSync(path).size;
+  } catch (err) {
+    if (hasCode(err, "ENOENT")) return layer.size ?? 0;
+    const why = err instanceof Error ? err.message : String(err);
+    throw imageError("Internal", `sizing layer "${path}" of embedded image ${image}: ${why}`, err);
+  }
 }
 
 /**

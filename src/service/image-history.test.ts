@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeImageDir, writeManifest } from "../embedded/testing/fixtures.ts";
+import { ImageStore } from "../image/image-store.ts";
 import { fakeChain } from "../image/testing/fixtures.ts";
 import type { LayerRecord } from "../image/types.ts";
 import type { ImageConfig } from "../oci/types.ts";
 import { imageHistory } from "./image-history.ts";
+import { LocalImageService } from "./local-service.ts";
 
 const ID = "a".repeat(64);
 
@@ -84,5 +90,74 @@ describe("imageHistory", () => {
 
   it("returns nothing for an image with neither history nor layers", () => {
     assert.deepEqual(imageHistory(ID, config(undefined), []), []);
+  });
+});
+
+describe("history of an embedded image", () => {
+  let root: string;
+  let service: LocalImageService;
+  let dir: string;
+  let id: string;
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), "history-embedded-"));
+    mkdirSync(join(root, "graph"));
+    service = new LocalImageService(ImageStore.open({ graph: join(root, "graph") }));
+    const made = makeImageDir(root);
+    dir = made.dir;
+    const res = await service.load({ file: writeManifest(dir, made.doc), type: "embedded" });
+    id = res.images[0]?.id as string;
+  });
+
+  after(async () => {
+    await service.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("lists the manifest's layers newest first, squashfs file sizes, directories 0", async () => {
+    const created = "2018-03-01T15:55:44.322987811Z";
+    const row = (createdBy: string, size: number) => ({
+      created,
+      createdBy,
+      size,
+      comment: "",
+      emptyLayer: false,
+    });
+    const items = await service.history("test:v1");
+    assert.deepEqual(items, [
+      { id, ...row("conf:/etc/app", 0) },
+      row("platform.img:/usr/platform", statSync(join(dir, "platform.img")).size),
+      row("app.img:/home/home", statSync(join(dir, "app.img")).size),
+      row("/:/", 0),
+    ]);
+    assert.ok((items[2]?.size ?? 0) > 0, "a squashfs file has a size");
+    const listed = (await service.list({ filters: {} })).find((s) => s.id === id);
+    const total = items.reduce((sum, item) => sum + item.size, 0);
+    assert.equal(total, listed?.size, "the rows add up to the image's size");
+    assert.deepEqual(await service.history(id.slice(0, 12)), items, "found by ID prefix too");
+  });
+
+  it("a squashfs file gone since the load counts the manifest's declared size", async () => {
+    const other = mkdtempSync(join(tmpdir(), "history-embedded-gone-"));
+    try {
+      const made = makeImageDir(other, "gone:v1");
+      const layers = made.doc.layers as Record<string, unknown>[];
+      (layers[2] as Record<string, unknown>).size = 4242;
+      const file = writeManifest(made.dir, made.doc);
+      await service.load({ file, type: "embedded" });
+      renameSync(join(made.dir, "platform.img"), join(made.dir, "moved.img"));
+      const items = await service.history("gone:v1");
+      assert.deepEqual(
+        items.map((i) => [i.createdBy, i.size]),
+        [
+          ["conf:/etc/app", 0],
+          ["platform.img:/usr/platform", 4242],
+          ["app.img:/home/home", statSync(join(made.dir, "app.img")).size],
+          ["/:/", 0],
+        ],
+      );
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { ImageRecord } from "../image/types.ts";
 import type { ImageConfig } from "../oci/types.ts";
 import { normaliseName } from "../reference/normalise.ts";
 import {
+  embeddedHistory,
   inspectEmbedded,
   listEmbedded,
   loadEmbedded,
@@ -177,10 +178,7 @@ export class LocalImageService implements ImageService {
 
   async history(name: string): Promise<HistoryItem[]> {
     const found = resolveAnyImage(this.#store, name);
-    if (found.embedded) {
-      // TODO(#7): an embedded image's layers could be listed from its manifest.
-      throw imageError("NotImplemented", `history of embedded image "${name}" is not available`);
-    }
+    if (found.embedded) return embeddedHistory(found.embedded);
     const { record } = found.oci;
     const { imageHistory } = await import("./image-history.ts");
     return imageHistory(record.id, this.#config(record), this.#store.imageLayers(record));

@@ -13,6 +13,8 @@ export interface OpenServiceOptions {
   env?: Record<string, string | undefined>;
   /** How long the default socket may take to answer before direct mode is chosen (ms). */
   probeMs?: number;
+  /** Direct mode: where a registry operation that carries on degraded says so (stderr). */
+  warn?: (line: string) => void;
 }
 
 /** iSulad's text when no daemon answers; the CLI prints it verbatim. */
@@ -47,7 +49,7 @@ export async function openService(opts: OpenServiceOptions): Promise<ImageServic
   const socket = defaultDaemonHost(paths.state);
   if (await endpointAnswers(socket, opts.probeMs ?? 50)) return openDaemon(socket, env, opts.tls);
 
-  return openLocalService(env);
+  return openLocalService(env, opts.warn);
 }
 
 /**
@@ -57,6 +59,7 @@ export async function openService(opts: OpenServiceOptions): Promise<ImageServic
  */
 export async function openLocalService(
   env: Record<string, string | undefined> = process.env,
+  warn?: (line: string) => void,
 ): Promise<ImageService> {
   const [{ resolveStorePaths }, { readRegistryConfig }, { ImageStore }, { buildLocalService }] =
     await Promise.all([
@@ -71,6 +74,7 @@ export async function openLocalService(
     authDir: paths.authDir,
     dockerConfigDir: paths.dockerConfigDir,
     registry: readRegistryConfig(paths.configFile),
+    ...(warn && { registryWarn: warn }),
   });
 }
 

@@ -33,6 +33,8 @@ export interface RegistrySettings {
   dockerConfigDir?: string;
   /** Protocol detail of the distribution client; never receives a secret. */
   debug?: (line: string) => void;
+  /** Carrying on degraded (a `credsStore` helper missing from PATH); never receives a secret. */
+  warn?: (line: string) => void;
   config: RegistryConfig;
   /** Loads the distribution client's module on first use (it is heavy: undici, TLS). */
   loadRegistry: () => Promise<RegistryModule>;
@@ -160,14 +162,15 @@ export function clientOptions(
   const lookup = credentialLookup({
     authDir: settings.authDir,
     ...(settings.dockerConfigDir !== undefined && { dockerConfigDir: settings.dockerConfigDir }),
+    ...(settings.warn && { warn: settings.warn }),
   });
   return {
     certsDir: settings.certsDir,
     insecureRegistries: settings.config.insecureRegistries,
     skipVerifyEnforce: settings.config.insecureSkipVerifyEnforce,
     mirrors: settings.config.registryMirrors,
-    credentialsFor: (host) => {
-      const creds = lookup(host);
+    credentialsFor: async (host) => {
+      const creds = await lookup(host);
       if (creds) usedSecrets.push(...credentialForms(creds));
       return creds;
     },

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ImageStore } from "../../src/image/image-store.ts";
 import { sampleImage } from "../helpers/image-builder.ts";
 import { writeOciLayout } from "../helpers/oci-layout-writer.ts";
@@ -23,19 +24,26 @@ import {
 } from "./harness.ts";
 
 let reg: RegistryHarness;
+/** Like Docker Hub: it challenges, and gives anonymous callers pull tokens. */
+let pub: RegistryHarness;
 let creds: { username: string; password: string };
 
 before(async () => {
   assertBuilt();
   reg = await startRegistry("basic");
+  pub = await startRegistry("token", { token: { anonymousPull: true } });
   creds = reg.credentials ?? assert.fail("basic mode has credentials");
   const box = makeSandbox();
   const layout = join(box.dir, "layout");
   await writeOciLayout(layout, [{ tag: "1", image: await sampleImage("gzip", "docker-creds") }]);
   await reg.push(layout, "1", "team/app:1");
+  await pub.push(layout, "1", "team/app:1");
 });
 
-after(() => reg?.stop());
+after(async () => {
+  await reg?.stop();
+  await pub?.stop();
+});
 
 /**
  * A sandbox whose `DOCKER_CONFIG` holds `config`, with `helpers` (name → shell body) on PATH as
@@ -45,7 +53,8 @@ function sandbox(config: unknown, helpers: Record<string, string> = {}) {
   const box = makeSandbox();
   const file = join(box.dir, "daemon.json");
   const daemonJson = JSON.parse(readFileSync(file, "utf8"));
-  writeFileSync(file, JSON.stringify({ ...daemonJson, "insecure-registries": [reg.host] }));
+  const insecure = [reg.host, pub.host];
+  writeFileSync(file, JSON.stringify({ ...daemonJson, "insecure-registries": insecure }));
   const dockerDir = join(box.dir, "docker");
   const bin = join(box.dir, "bin");
   mkdirSync(dockerDir);
@@ -159,5 +168,74 @@ describe(`credentials from Docker's config (${TEST_MODE} mode)`, () => {
     const r = await isula(box, ["pull", `${reg.host}/team/app:1`]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(asked(), []);
+  });
+
+  it("a credsStore helper missing from PATH: a public image pulls anonymously, with a warning", async () => {
+    const { box } = sandbox({ credsStore: "desktop" });
+    const r = await isula(box, ["pull", `${pub.host}/team/app:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    const warning =
+      `credsStore "desktop" in "${join(box.dir, "docker", "config.json")}": ` +
+      `"docker-credential-desktop" not found on PATH; going on without it for ${pub.host}`;
+    if (TEST_MODE === "daemon") {
+      assert.ok(
+        readFileSync(join(box.dir, "daemon.log"), "utf8").includes(`WARN  isulad: ${warning}`),
+      );
+      assert.doesNotMatch(r.stderr, /WARNING/);
+    } else {
+      assert.ok(r.stderr.split("\n").includes(`WARNING: ${warning}`), r.stderr);
+    }
+    const images = await isula(box, ["images"]);
+    assert.match(images.stdout, new RegExp(`${pub.host}/team/app +1 `));
+  });
+
+  it("a credHelpers helper missing from PATH fails the pull naming it, store unchanged", async () => {
+    const { box } = sandbox({ credHelpers: { [pub.host]: "gone" } });
+    const before = snapshot(box);
+    const r = await isula(box, ["pull", `${pub.host}/team/app:1`]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim().split("\n").at(-1),
+      `Failed to pull image ${pub.host}/team/app:1 with error: Failed to get credentials for ` +
+        `${pub.host}: getting credentials for "${pub.host}" from "docker-credential-gone": ` +
+        "not found on PATH",
+    );
+    assert.deepEqual(snapshot(box), before);
+  });
+
+  it("the daemon answers other requests while a credential helper runs", {
+    skip: TEST_MODE !== "daemon" && "one CLI process per request in direct mode",
+  }, async (t) => {
+    const SLEEP_MS = 4000;
+    const { box, asked } = sandbox(
+      { credHelpers: { [reg.host]: "slow" } },
+      { slow: `sleep ${SLEEP_MS / 1000}\n${answer(creds)}` },
+    );
+    let slowDone = false;
+    const slow = isula(box, ["pull", `${reg.host}/team/app:1`]).finally(() => {
+      slowDone = true;
+    });
+    const waitUntil = Date.now() + 20_000;
+    while (asked().length === 0 && Date.now() < waitUntil) await sleep(10);
+    const helperStarted = Date.now();
+    assert.deepEqual(asked(), [reg.host], "the slow helper was asked");
+
+    const [other, images] = await Promise.all([
+      isula(box, ["pull", `${pub.host}/team/app:1`]),
+      isula(box, ["images"]),
+    ]);
+    const elapsed = Date.now() - helperStarted;
+    assert.equal(other.code, 0, other.stderr);
+    assert.equal(images.code, 0, images.stderr);
+    assert.equal(slowDone, false, "the slow pull is still waiting for its helper");
+    assert.ok(elapsed < SLEEP_MS - 500, `other requests took ${elapsed} ms`);
+    t.diagnostic(`a pull and images answered in ${elapsed} ms while the helper slept`);
+
+    const r = await slow;
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - helperStarted >= SLEEP_MS - 100, "the helper was waited for");
+    const list = await isula(box, ["images"]);
+    assert.match(list.stdout, new RegExp(`${reg.host}/team/app +1 `));
+    assert.match(list.stdout, new RegExp(`${pub.host}/team/app +1 `));
   });
 });

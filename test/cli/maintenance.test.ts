@@ -3,9 +3,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
+import { humanSize } from "../../src/cli/docker-units.ts";
+import { makeImageDir, writeManifest } from "../../src/embedded/testing/fixtures.ts";
 import { buildTar } from "../../src/layer/testing/tar-builder.ts";
 import {
   assertBuilt,
@@ -56,6 +58,39 @@ describe("history, import, prune and --format end to end", () => {
       isula(box, ["history", "-q", "--no-trunc", "test/app:1"]).stdout,
       `sha256:${app.id}\n<missing>\n`,
     );
+  });
+
+  it("lists an embedded image's layers from its manifest, newest first", () => {
+    const made = makeImageDir(join(work, "embedded"), "emb:v1");
+    const manifest = writeManifest(made.dir, made.doc);
+    const load = isula(box, ["load", "-i", manifest, "--type", "embedded"]);
+    assert.equal(load.code, 0, load.stderr);
+    const id = createHash("sha256").update(readFileSync(manifest)).digest("hex");
+    const size = (file: string) => humanSize(statSync(join(made.dir, file)).size, 3);
+
+    const q = isula(box, ["history", "-q", "--no-trunc", "emb:v1"]);
+    assert.equal(q.stdout, `sha256:${id}\n<missing>\n<missing>\n<missing>\n`, q.stderr);
+    const f = isula(box, [
+      "history",
+      "--format",
+      "{{.CreatedBy}}|{{.Size}}|{{.Comment}}",
+      "emb:v1",
+    ]);
+    assert.equal(f.code, 0, f.stderr);
+    assert.equal(
+      f.stdout,
+      "conf:/etc/app|0B|\n" +
+        `platform.img:/usr/platform|${size("platform.img")}|\n` +
+        `app.img:/home/home|${size("app.img")}|\n` +
+        "/:/|0B|\n",
+    );
+    const table = isula(box, ["history", "emb:v1"]).stdout.split("\n");
+    assert.match(
+      table[1] ?? "",
+      new RegExp(`^${id.slice(0, 12)} {3}\\d+ years ago {3}conf:/etc/app `),
+    );
+    assert.equal(table.length, 6, "a header, four layers and the final newline");
+    assert.equal(isula(box, ["rmi", "emb:v1"]).code, 0, "prune below expects no image left");
   });
 
   it("says which image is missing for history", () => {

@@ -26,11 +26,14 @@ import {
   ROOT,
   type RunResult,
   type Sandbox,
+  TEST_MODE,
 } from "./harness.ts";
+
+const ISULA = join(ROOT, "bin", "isula");
 
 async function run(box: Sandbox, args: string[], input = ""): Promise<RunResult> {
   ensureDaemon(box);
-  const r = await runProcess(join(ROOT, "bin", "isula"), args, {
+  const r = await runProcess(ISULA, args, {
     cwd: join(box.dir, "work"),
     env: box.env,
     input,
@@ -153,6 +156,36 @@ for (const mode of MODES) {
           facts.layers.map((l) => `${l}: Mounted from team/app`),
           `2: digest: ${facts.digest} size: ${facts.manifestSize}`,
         );
+      });
+
+      it("on a terminal, each layer's line is redrawn in place in Docker's words", async () => {
+        const other = await sampleImage("gzip", "push-cli-tty");
+        const name = `${reg.host}/tty/img:1`; // not matched by the search below
+        const archive = join(box.dir, "work", "tty.tar");
+        await writeArchive(archive, [{ image: other, repoTags: [name] }], { shape: "docker25" });
+        const loaded = await run(box, ["load", "-i", archive]);
+        assert.equal(loaded.code, 0, loaded.stderr);
+        const facts = storedFacts(box, other.id);
+
+        // util-linux `script` runs the push on a pseudo-terminal and copies what it drew.
+        const r = await runProcess("script", ["-qfec", `${ISULA} push ${name}`, "/dev/null"], {
+          cwd: join(box.dir, "work"),
+          env: { ...box.env, TERM: "xterm" },
+        });
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const out = r.stdout.replaceAll("\r\n", "\n");
+        const settled = facts.layers.map((l) => `${l}: Pushed\n`).join("");
+        const digestLine = `1: digest: ${facts.digest} size: ${facts.manifestSize}\n`;
+        assert.ok(out.startsWith(`The push refers to repository [${reg.host}/tty/img]\n`), out);
+        // The last frame (after the last cursor-up-and-clear, if the push lasted two frames)
+        // holds every layer's final line in first-seen order, then the digest line.
+        const lastFrame = out.slice(out.lastIndexOf("\x1b[J") + 3);
+        assert.ok(lastFrame.endsWith(`${settled}${digestLine}`), JSON.stringify(out));
+        if (TEST_MODE === "direct") {
+          // Direct mode draws the first event at once: every layer "Preparing".
+          assert.match(out, new RegExp(`${facts.layers[0]}: Preparing\n`));
+          assert.ok(out.includes("\x1b[J"), "the lines were redrawn in place");
+        }
       });
 
       it("our pull into a fresh store gets the same image back", async () => {
