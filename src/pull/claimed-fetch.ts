@@ -112,17 +112,21 @@ export class ClaimingLease implements Lease {
   }
 }
 
-function publish(claim: BlobClaim, lease: Lease, digest: Digest, copy: string): void {
+/**
+ * Records `copy` (a verified copy of the blob, a temp path of `lease`) in the claim for the next
+ * holder; a {@link ClaimingLease} forgets it again once released.
+ */
+export function publish(claim: BlobClaim, lease: Lease, digest: Digest, copy: string): void {
   claim.publish(copy);
   if (lease instanceof ClaimingLease) lease.recordCopy(digest, copy);
 }
 
-function ingestDirOf(store: ImageStore): string {
+export function ingestDirOf(store: ImageStore): string {
   return join(store.root, "ingest");
 }
 
 /** A hard link to `from` at a temp path of `lease`, or undefined when `from` is gone. */
-function linkCopy(from: string, lease: Lease): string | undefined {
+export function linkCopy(from: string, lease: Lease): string | undefined {
   const copy = lease.tempPath("blob");
   try {
     linkSync(from, copy);

@@ -1,5 +1,6 @@
 import { linkSync } from "node:fs";
 import { runLimited } from "../archive/prepare-layers.ts";
+import { claimBlob } from "../content/blob-claim.ts";
 import type { Digest } from "../digest/digest.ts";
 import { ImageError, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
@@ -8,6 +9,7 @@ import { applyLayer } from "../layer/apply-layer.ts";
 import type { AppliedLayer, WhiteoutFormat } from "../layer/types.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { ResolvedImage } from "../registry/types.ts";
+import { ClaimingLease, ingestDirOf, linkCopy, publish } from "./claimed-fetch.ts";
 import type { FetchedLayer } from "./layer-fetches.ts";
 import { type PullProgress, type PullSource, progressId, unpackWorkers } from "./types.ts";
 
@@ -42,9 +44,12 @@ interface Fetched {
  * once, downloaded, verified against its digest and unpacked in one pass into temp paths of a
  * lease of its own; a blob that a stored layer already has is not fetched (its diffID and size
  * are that layer's). Errors: the fetch's, wrapped with the blob; the lease is released first.
+ *
+ * Across processes, each fetch takes the blob's claim (`blob-claim.ts`) as other pulls do: a
+ * verified copy that an earlier holder recorded, or the blob stored since, is unpacked from
+ * disk instead of downloaded. (Unlike `claimed-fetch.ts`, a holder cannot check for the stored
+ * layer itself: its chain ID is known only once every diffID is.)
  */
-// TODO(#3): these fetches do not take the cross-process blob claims of `claimed-fetch.ts`
-// (the chain ID a claim holder checks for is only known once every diffID is).
 export async function fetchSchema1Layers(opts: {
   store: ImageStore;
   source: PullSource;
@@ -56,7 +61,7 @@ export async function fetchSchema1Layers(opts: {
 }): Promise<Schema1Layers> {
   const completion = opts.resolved.schema1;
   if (!completion) throw imageError("Internal", "not a deferred schema1 image");
-  const lease = opts.store.lease();
+  const lease = new ClaimingLease(opts.store.lease(), opts.store);
   try {
     const known = storedBlobs(opts.store);
     // The first failure stops the other fetches.
@@ -66,7 +71,7 @@ export async function fetchSchema1Layers(opts: {
     for (const desc of opts.resolved.layers) {
       if (known.has(desc.digest) || jobs.has(desc.digest)) continue;
       jobs.set(desc.digest, () =>
-        fetchBlobLayer({ ...opts, lease, desc, signal }).catch((err) => {
+        claimedBlobLayer({ ...opts, lease, desc, signal }).catch((err) => {
           stop.abort(err);
           throw err;
         }),
@@ -99,6 +104,50 @@ function storedBlobs(store: ImageStore): Map<string, { diffId: Digest; size: num
   const out = new Map<string, { diffId: Digest; size: number }>();
   for (const l of store.listLayers()) out.set(l.digest, { diffId: l.diffId, size: l.size });
   return out;
+}
+
+type FetchArgs = Parameters<typeof fetchBlobLayer>[0] & { store: ImageStore; signal: AbortSignal };
+
+/**
+ * `fetchBlobLayer` under the blob's claim: a local copy (recorded by an earlier holder, or the
+ * stored blob) is linked, the claim handed on, and unpacked; one that fails to verify, or none,
+ * means a download, whose copy is then recorded for the next holder.
+ */
+async function claimedBlobLayer(args: FetchArgs, noCopies = false): Promise<Fetched> {
+  const { desc, lease } = args;
+  const claim = await claimBlob({
+    ingestDir: ingestDirOf(args.store),
+    digest: desc.digest,
+    signal: args.signal,
+  });
+  try {
+    const copies = noCopies ? [] : [claim.published, args.store.blobPath(desc.digest)];
+    for (const from of copies) {
+      const copy = from === undefined ? undefined : linkCopy(from, lease);
+      if (copy === undefined) continue;
+      publish(claim, lease, desc.digest, copy);
+      claim.release();
+      const tempDir = lease.tempPath("layer");
+      try {
+        const applied = await applyLayer({
+          source: { kind: "file", path: copy },
+          target: tempDir,
+          expectedDigest: desc.digest,
+          whiteoutFormat: args.whiteoutFormat,
+          signal: args.signal,
+        });
+        return { applied, tempDir, tempBlob: copy };
+      } catch (err) {
+        if (args.signal.aborted) throw err;
+        return claimedBlobLayer(args, true);
+      }
+    }
+    const fetched = await fetchBlobLayer(args);
+    publish(claim, lease, desc.digest, fetched.tempBlob);
+    return fetched;
+  } finally {
+    claim.release();
+  }
 }
 
 async function fetchBlobLayer(args: {

@@ -18,6 +18,7 @@ import { tempGraph } from "../image/testing/fixtures.ts";
 import { verifyStore } from "../image/verify-store.ts";
 import { RegistryClient } from "../registry/registry-client.ts";
 import { pullImage } from "./pull-image.ts";
+import type { PullSource } from "./types.ts";
 
 let reg: RegistryHarness;
 let image: BuiltImage;
@@ -119,6 +120,52 @@ describe("pullImage of a schema1 image", () => {
       store.close();
       cleanup();
       await proxy.close();
+    }
+  });
+  it("two stores on one graph pulling at once download each blob once (blob claims)", async () => {
+    const { graph, cleanup } = tempGraph();
+    // Two handles on one graph stand for two processes: a claim is an open-file-description
+    // lock, so they conflict as two processes would.
+    const stores = [ImageStore.open({ graph }), ImageStore.open({ graph })];
+    const client = new RegistryClient(reg.clientOptions());
+    // Slows every blob body so that the second pull asks while the first still downloads.
+    const slow: PullSource = {
+      resolveImage: (n, o) => client.resolveImage(n, o),
+      async *fetchBlob(img, blob, o) {
+        for await (const chunk of client.fetchBlob(img, blob, o)) {
+          await new Promise((r) => setTimeout(r, 150));
+          yield chunk;
+        }
+      },
+    };
+    try {
+      const name = `${reg.host}/old/app:1`;
+      const from = reg.log().length;
+      const pulls = stores.map((store, i) =>
+        pullImage({
+          store,
+          source: slow,
+          reference: name,
+          storedName: `${reg.host}/old/app:claim${i}`,
+          maxConcurrentDownloads: 3,
+          whiteoutFormat: "aufs",
+        }),
+      );
+      const [a, b] = await Promise.all(pulls);
+      assert.equal(a?.id, b?.id);
+      const gets = blobGets(reg.log().slice(from), "old/app");
+      const [base, mid] = image.layers;
+      assert.deepEqual(
+        [gets.get(base?.digest as never), gets.get(mid?.digest as never)],
+        [1, 1],
+        "one GET per distinct layer blob across both pulls",
+      );
+      assert.deepEqual(await verifyStore(stores[0] as ImageStore), []);
+      assert.deepEqual(readdirSync(join(graph, "storage", "ingest")), []);
+    } finally {
+      await client.close();
+      for (const s of stores) s.close();
+      cleanup();
     }
   });
 });
