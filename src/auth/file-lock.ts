@@ -10,7 +10,13 @@ interface Flock {
 // fs-native-extensions ships no types; this is the part of its API used here. On Linux its
 // locks are open-file-description locks: two opens conflict even within one process, and the
 // kernel drops a lock when its holder dies.
-const flock = createRequire(import.meta.url)("fs-native-extensions") as Flock;
+// Loaded on first use: opening a store sweeps the ingest area, which seldom holds a claim, and
+// the addon with its loader costs `isula images` a few milliseconds.
+let flockAddon: Flock | undefined;
+function flock(): Flock {
+  flockAddon ??= createRequire(import.meta.url)("fs-native-extensions") as Flock;
+  return flockAddon;
+}
 
 /** How long {@link withFileLock} waits for another holder before giving up. */
 const WAIT_MS = 10_000;
@@ -32,7 +38,7 @@ export function withFileLock<T>(path: string, what: string, fn: () => T): T {
     try {
       unlinkSync(path);
     } finally {
-      flock.unlock(fd);
+      flock().unlock(fd);
       closeSync(fd);
     }
   }
@@ -47,7 +53,7 @@ function acquire(path: string, what: string): number {
     const fd = openSync(path, LOCK_FLAGS, 0o600);
     // The lock holder removes the file before unlocking: a lock won on a removed file guards
     // nothing, so it only counts if `path` still names the file we locked.
-    if (flock.tryLock(fd) && sameFile(fd, path)) return fd;
+    if (flock().tryLock(fd) && sameFile(fd, path)) return fd;
     closeSync(fd);
     if (Date.now() > deadline) {
       throw imageError("Unavailable", `${what} is locked by another process (${path})`);

@@ -24,7 +24,13 @@ interface Flock {
 // fs-native-extensions ships no types. On Linux its locks are open-file-description locks: two
 // opens of one file conflict even inside one process, and the kernel drops the lock of a
 // process that dies, so a claim never outlives its owner.
-const flock = createRequire(import.meta.url)("fs-native-extensions") as Flock;
+// Loaded on first use: opening a store sweeps the ingest area, which seldom holds a claim, and
+// the addon with its loader costs `isula images` a few milliseconds.
+let flockAddon: Flock | undefined;
+function flock(): Flock {
+  flockAddon ??= createRequire(import.meta.url)("fs-native-extensions") as Flock;
+  return flockAddon;
+}
 
 /** How often a waiting pull tries the lock again. */
 const POLL_MS = 100;
@@ -124,14 +130,14 @@ function tryClaim(path: string, create = true): number | undefined {
     throw err;
   }
   try {
-    if (!flock.tryLock(fd)) {
+    if (!flock().tryLock(fd)) {
       closeSync(fd);
       return undefined;
     }
     // The previous holder may have removed the file between our open and our lock: then we
     // hold a lock nobody else can see, and must lock the file now at `path` instead.
     if (sameFile(fd, path)) return fd;
-    flock.unlock(fd);
+    flock().unlock(fd);
     closeSync(fd);
     return tryClaim(path, create);
   } catch (err) {
@@ -173,7 +179,7 @@ function heldClaim(path: string, fd: number): BlobClaim {
       } catch (err) {
         if (!hasCode(err, "ENOENT")) throw err;
       } finally {
-        flock.unlock(fd);
+        flock().unlock(fd);
         closeSync(fd);
       }
     },

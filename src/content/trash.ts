@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
+import { randomHex } from "../digest/digest.ts";
 import { hasCode } from "../errors.ts";
 import { crashPoint } from "../testing/crash-point.ts";
 import { fsyncDir, removeTree } from "./durable-fs.ts";
@@ -29,7 +29,7 @@ export class Trash {
    * exist. The rename is not yet durable: call {@link Trash.sync} before committing.
    */
   moveIn(path: string, label: TrashLabel): string | undefined {
-    const name = `${label.kind}-${label.key}.${randomBytes(6).toString("hex")}`;
+    const name = `${label.kind}-${label.key}.${randomHex(6)}`;
     try {
       renameSync(path, join(this.dir, name));
     } catch (err) {

@@ -1,8 +1,21 @@
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { imageError } from "../errors.ts";
 
 /** A content digest in its canonical string form, `sha256:<64 lowercase hex>`. */
 export type Digest = `sha256:${string}`;
+
+/**
+ * node:crypto's `createHash`, loaded on first use: commands that hash nothing (`isula images`)
+ * then never load the crypto module, a few milliseconds of start-up.
+ */
+export function createHash(algorithm: "sha256"): Hash {
+  return process.getBuiltinModule("node:crypto").createHash(algorithm);
+}
+
+/** `bytes` random bytes as hex, for unique temp names; node:crypto loaded on first use too. */
+export function randomHex(bytes: number): string {
+  return process.getBuiltinModule("node:crypto").randomBytes(bytes).toString("hex");
+}
 
 const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
 const HEX64_RE = /^[0-9a-f]{64}$/;

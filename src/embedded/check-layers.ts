@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, realpath, stat } from "node:fs/promises";
+import { createHash } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
 import {
   type CheckedLayer,

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { removeTree } from "../content/durable-fs.ts";
 import { ingestEntryName } from "../content/ingest.ts";
 import { currentProcess } from "../content/process-identity.ts";
-import { isHex64 } from "../digest/digest.ts";
+import { isHex64, randomHex } from "../digest/digest.ts";
 import { imageError } from "../errors.ts";
 import { crashPoint } from "../testing/crash-point.ts";
 import { nowRfc3339Nano } from "./image-config.ts";
@@ -30,7 +29,7 @@ export class StoreLease implements Lease {
 
   /** Starts a lease (one short write transaction). */
   static begin(ctx: StoreContext): StoreLease {
-    const id = randomBytes(8).toString("hex");
+    const id = randomHex(8);
     const self = currentProcess();
     crashPoint("lease.creating");
     ctx.db.leases.insert({
