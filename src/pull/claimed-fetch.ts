@@ -31,7 +31,7 @@ export interface ClaimedLayer {
  * held while waiting for anything but this one blob, so pulls cannot deadlock on each other.
  * Errors are those of `download` and `applyLayer`; `Unavailable` when `signal` aborts.
  */
-export async function fetchClaimed(args: {
+export function fetchClaimed(args: {
   store: ImageStore;
   lease: Lease;
   layer: ClaimedLayer;
@@ -39,36 +39,83 @@ export async function fetchClaimed(args: {
   onWait?: () => void;
   download: () => Promise<FetchedLayer>;
   recordOf: (applied: AppliedLayer) => FetchedLayer["record"];
+}): Promise<FetchedLayer> {
+  const { lease, layer, signal } = args;
+  return fetchBlobClaimed<FetchedLayer>({
+    ...args,
+    digest: layer.digest,
+    stored: () => {
+      const record = lease.hold(layer.id);
+      return record === undefined ? undefined : { record };
+    },
+    fromCopy: async (copy) => {
+      const tempDir = lease.tempPath("layer");
+      const applied = await applyLayer({
+        source: { kind: "file", path: copy },
+        target: tempDir,
+        expectedDigest: layer.digest,
+        expectedDiffId: layer.diffId,
+        whiteoutFormat: layer.whiteoutFormat,
+        signal,
+      });
+      return { record: args.recordOf(applied), tempDir, tempBlob: copy };
+    },
+  });
+}
+
+/**
+ * The claim protocol of {@link fetchClaimed} for any fetch of blob `digest`: waits for the
+ * blob's claim; holding it, returns what `stored` finds (the result needs no bytes any more);
+ * else links a verified local copy (the previous holder's, or `blobs/`) into `lease`'s temp
+ * paths, hands the claim on, and makes the result with `fromCopy` (a copy that fails to, for
+ * any reason but an abort, is removed and the whole protocol runs again without copies); else
+ * `download`s, recording the new blob copy for the next holder.
+ */
+export async function fetchBlobClaimed<T extends { tempBlob?: string }>(args: {
+  store: ImageStore;
+  lease: Lease;
+  digest: Digest;
+  signal: AbortSignal;
+  onWait?: () => void;
+  stored?: () => T | undefined;
+  fromCopy: (copy: string) => Promise<T>;
+  download: () => Promise<T>;
   /** Set on the second try, after a local copy failed: fetch from the registry. */
   noCopies?: boolean;
-}): Promise<FetchedLayer> {
-  const { store, lease, layer } = args;
+}): Promise<T> {
+  const { store, lease, digest, signal } = args;
   const claim = await claimBlob({
     ingestDir: ingestDirOf(store),
-    digest: layer.digest,
-    signal: args.signal,
+    digest,
+    signal,
     ...(args.onWait ? { onWait: args.onWait } : {}),
   });
+  let copy: string | undefined;
   try {
-    const stored = lease.hold(layer.id);
-    if (stored) {
+    const done = args.stored?.();
+    if (done) {
       claim.release({ forget: true });
-      return { record: stored };
+      return done;
     }
-    const copies = args.noCopies ? [] : [claim.published, store.blobPath(layer.digest)];
-    for (const from of copies) {
-      const copy = from === undefined ? undefined : linkCopy(from, lease);
-      if (copy === undefined) continue;
-      publish(claim, lease, layer.digest, copy);
-      claim.release();
-      const local = await unpackCopy(args, copy);
-      return local ?? (await fetchClaimed({ ...args, noCopies: true }));
+    for (const from of args.noCopies ? [] : [claim.published, store.blobPath(digest)]) {
+      copy = from === undefined ? undefined : linkCopy(from, lease);
+      if (copy !== undefined) break;
     }
-    const fetched = await args.download();
-    if (fetched.tempBlob) publish(claim, lease, layer.digest, fetched.tempBlob);
-    return fetched;
+    if (copy === undefined) {
+      const fetched = await args.download();
+      if (fetched.tempBlob) publish(claim, lease, digest, fetched.tempBlob);
+      return fetched;
+    }
+    publish(claim, lease, digest, copy);
   } finally {
     claim.release();
+  }
+  try {
+    return await args.fromCopy(copy);
+  } catch {
+    signal.throwIfAborted();
+    rmSync(copy, { force: true });
+    return fetchBlobClaimed({ ...args, noCopies: true });
   }
 }
 
@@ -116,50 +163,23 @@ export class ClaimingLease implements Lease {
  * Records `copy` (a verified copy of the blob, a temp path of `lease`) in the claim for the next
  * holder; a {@link ClaimingLease} forgets it again once released.
  */
-export function publish(claim: BlobClaim, lease: Lease, digest: Digest, copy: string): void {
+function publish(claim: BlobClaim, lease: Lease, digest: Digest, copy: string): void {
   claim.publish(copy);
   if (lease instanceof ClaimingLease) lease.recordCopy(digest, copy);
 }
 
-export function ingestDirOf(store: ImageStore): string {
+function ingestDirOf(store: ImageStore): string {
   return join(store.root, "ingest");
 }
 
 /** A hard link to `from` at a temp path of `lease`, or undefined when `from` is gone. */
-export function linkCopy(from: string, lease: Lease): string | undefined {
+function linkCopy(from: string, lease: Lease): string | undefined {
   const copy = lease.tempPath("blob");
   try {
     linkSync(from, copy);
     return copy;
   } catch {
     // Gone (committed, removed, swept), or not linkable here: fetch instead.
-    return undefined;
-  }
-}
-
-/**
- * Unpacks the layer from a local copy of its blob; undefined when that fails for any reason but
- * an abort (a copy that does not verify, a file system error): the caller then downloads.
- */
-async function unpackCopy(
-  args: Parameters<typeof fetchClaimed>[0],
-  copy: string,
-): Promise<FetchedLayer | undefined> {
-  const { layer, signal } = args;
-  const tempDir = args.lease.tempPath("layer");
-  try {
-    const applied = await applyLayer({
-      source: { kind: "file", path: copy },
-      target: tempDir,
-      expectedDigest: layer.digest,
-      expectedDiffId: layer.diffId,
-      whiteoutFormat: layer.whiteoutFormat,
-      signal,
-    });
-    return { record: args.recordOf(applied), tempDir, tempBlob: copy };
-  } catch {
-    signal.throwIfAborted();
-    rmSync(copy, { force: true });
     return undefined;
   }
 }

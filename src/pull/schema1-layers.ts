@@ -1,6 +1,5 @@
 import { linkSync } from "node:fs";
 import { runLimited } from "../archive/prepare-layers.ts";
-import { claimBlob } from "../content/blob-claim.ts";
 import type { Digest } from "../digest/digest.ts";
 import { ImageError, imageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
@@ -9,7 +8,7 @@ import { applyLayer } from "../layer/apply-layer.ts";
 import type { AppliedLayer, WhiteoutFormat } from "../layer/types.ts";
 import type { Descriptor } from "../oci/types.ts";
 import type { ResolvedImage } from "../registry/types.ts";
-import { ClaimingLease, ingestDirOf, linkCopy, publish } from "./claimed-fetch.ts";
+import { ClaimingLease, fetchBlobClaimed } from "./claimed-fetch.ts";
 import type { FetchedLayer } from "./layer-fetches.ts";
 import { type PullProgress, type PullSource, progressId, unpackWorkers } from "./types.ts";
 
@@ -109,45 +108,27 @@ function storedBlobs(store: ImageStore): Map<string, { diffId: Digest; size: num
 type FetchArgs = Parameters<typeof fetchBlobLayer>[0] & { store: ImageStore; signal: AbortSignal };
 
 /**
- * `fetchBlobLayer` under the blob's claim: a local copy (recorded by an earlier holder, or the
- * stored blob) is linked, the claim handed on, and unpacked; one that fails to verify, or none,
- * means a download, whose copy is then recorded for the next holder.
+ * `fetchBlobLayer` under the blob's claim (`fetchBlobClaimed`): a local copy recorded by an
+ * earlier holder, or the blob stored since, is unpacked instead of downloaded.
  */
-async function claimedBlobLayer(args: FetchArgs, noCopies = false): Promise<Fetched> {
+function claimedBlobLayer(args: FetchArgs): Promise<Fetched> {
   const { desc, lease } = args;
-  const claim = await claimBlob({
-    ingestDir: ingestDirOf(args.store),
+  return fetchBlobClaimed({
+    ...args,
     digest: desc.digest,
-    signal: args.signal,
-  });
-  try {
-    const copies = noCopies ? [] : [claim.published, args.store.blobPath(desc.digest)];
-    for (const from of copies) {
-      const copy = from === undefined ? undefined : linkCopy(from, lease);
-      if (copy === undefined) continue;
-      publish(claim, lease, desc.digest, copy);
-      claim.release();
+    fromCopy: async (copy) => {
       const tempDir = lease.tempPath("layer");
-      try {
-        const applied = await applyLayer({
-          source: { kind: "file", path: copy },
-          target: tempDir,
-          expectedDigest: desc.digest,
-          whiteoutFormat: args.whiteoutFormat,
-          signal: args.signal,
-        });
-        return { applied, tempDir, tempBlob: copy };
-      } catch (err) {
-        if (args.signal.aborted) throw err;
-        return claimedBlobLayer(args, true);
-      }
-    }
-    const fetched = await fetchBlobLayer(args);
-    publish(claim, lease, desc.digest, fetched.tempBlob);
-    return fetched;
-  } finally {
-    claim.release();
-  }
+      const applied = await applyLayer({
+        source: { kind: "file", path: copy },
+        target: tempDir,
+        expectedDigest: desc.digest,
+        whiteoutFormat: args.whiteoutFormat,
+        signal: args.signal,
+      });
+      return { applied, tempDir, tempBlob: copy };
+    },
+    download: () => fetchBlobLayer(args),
+  });
 }
 
 async function fetchBlobLayer(args: {
