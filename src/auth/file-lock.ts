@@ -1,22 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, statSync, unlinkSync } from "node:fs";
-import { createRequire } from "node:module";
+import { flock } from "../content/flock.ts";
 import { hasCode, imageError } from "../errors.ts";
-
-interface Flock {
-  tryLock(fd: number): boolean;
-  unlock(fd: number): void;
-}
-
-// fs-native-extensions ships no types; this is the part of its API used here. On Linux its
-// locks are open-file-description locks: two opens conflict even within one process, and the
-// kernel drops a lock when its holder dies.
-// Loaded on first use: opening a store sweeps the ingest area, which seldom holds a claim, and
-// the addon with its loader costs `isula images` a few milliseconds.
-let flockAddon: Flock | undefined;
-function flock(): Flock {
-  flockAddon ??= createRequire(import.meta.url)("fs-native-extensions") as Flock;
-  return flockAddon;
-}
 
 /** How long {@link withFileLock} waits for another holder before giving up. */
 const WAIT_MS = 10_000;

@@ -10,27 +10,11 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Digest, digestHex } from "../digest/digest.ts";
 import { hasCode, imageError } from "../errors.ts";
-
-interface Flock {
-  tryLock(fd: number): boolean;
-  unlock(fd: number): void;
-}
-
-// fs-native-extensions ships no types. On Linux its locks are open-file-description locks: two
-// opens of one file conflict even inside one process, and the kernel drops the lock of a
-// process that dies, so a claim never outlives its owner.
-// Loaded on first use: opening a store sweeps the ingest area, which seldom holds a claim, and
-// the addon with its loader costs `isula images` a few milliseconds.
-let flockAddon: Flock | undefined;
-function flock(): Flock {
-  flockAddon ??= createRequire(import.meta.url)("fs-native-extensions") as Flock;
-  return flockAddon;
-}
+import { flock } from "./flock.ts";
 
 /** How often a waiting pull tries the lock again. */
 const POLL_MS = 100;

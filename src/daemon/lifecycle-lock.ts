@@ -1,15 +1,7 @@
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
+import { flock } from "../content/flock.ts";
 import { imageError } from "../errors.ts";
-
-interface Flock {
-  tryLock(fd: number): boolean;
-  unlock(fd: number): void;
-}
-
-// fs-native-extensions ships no types; this is the part of its API used here.
-const flock = createRequire(import.meta.url)("fs-native-extensions") as Flock;
 
 /** An exclusive `flock` held on a file, with this process's pid written in it. */
 export interface HeldLock {
@@ -27,7 +19,7 @@ export function acquireLock(dir: string, name: string, what: string): HeldLock {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, name);
   const fd = openSync(path, "a+", 0o600);
-  if (!flock.tryLock(fd)) {
+  if (!flock().tryLock(fd)) {
     const holder = readFileSync(path, "utf8").trim();
     closeSync(fd);
     const pid = holder ? ` (pid ${holder})` : "";
@@ -39,7 +31,7 @@ export function acquireLock(dir: string, name: string, what: string): HeldLock {
     path,
     release() {
       ftruncateSync(fd, 0);
-      flock.unlock(fd);
+      flock().unlock(fd);
       closeSync(fd);
     },
   };
