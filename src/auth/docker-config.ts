@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { constants, openSync } from "node:fs";
 import { join } from "node:path";
 import { hasCode, imageError } from "../errors.ts";
+import { readOpenFile } from "./secure-file.ts";
 import { type Credentials, IDENTITY_TOKEN_USER } from "./types.ts";
 
 /** Largest `config.json` we read; Docker's own files are a few KB. */
@@ -139,21 +140,7 @@ function readRegular(path: string): Buffer | undefined {
     if (hasCode(err, "ENOENT")) return undefined;
     throw imageError("PermissionDenied", `opening "${path}": ${(err as Error).message}`, err);
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw imageError("FailedPrecondition", `"${path}" is not a regular file`);
-    if (st.size > MAX_BYTES) throw imageError("FailedPrecondition", `"${path}" is too large`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
-  }
+  return readOpenFile(fd, path, MAX_BYTES);
 }
 
 function isHelperName(v: unknown): v is string {

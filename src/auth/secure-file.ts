@@ -10,6 +10,7 @@ import {
   readSync,
   realpathSync,
   renameSync,
+  type Stats,
   statSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -41,9 +42,7 @@ export function readSecretFile(path: string): Buffer | undefined {
     if (hasCode(err, "ENOENT")) return undefined;
     throw imageError("PermissionDenied", `opening "${path}": ${(err as Error).message}`, err);
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw imageError("FailedPrecondition", `"${path}" is not a regular file`);
+  return readOpenFile(fd, path, MAX_BYTES, (st) => {
     if ((st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(4, "0");
       throw imageError(
@@ -51,7 +50,25 @@ export function readSecretFile(path: string): Buffer | undefined {
         `refusing to use "${path}": group or others may access it (mode ${mode}); run chmod 600 on it`,
       );
     }
-    if (st.size > MAX_BYTES) throw imageError("FailedPrecondition", `"${path}" is too large`);
+  });
+}
+
+/**
+ * Reads the regular file open at `fd` (named `path` in errors), at most `maxBytes`, after
+ * `check` has seen its stat; always closes `fd`. `FailedPrecondition` for anything but a
+ * regular file and for a larger one.
+ */
+export function readOpenFile(
+  fd: number,
+  path: string,
+  maxBytes: number,
+  check?: (st: Stats) => void,
+): Buffer {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw imageError("FailedPrecondition", `"${path}" is not a regular file`);
+    check?.(st);
+    if (st.size > maxBytes) throw imageError("FailedPrecondition", `"${path}" is too large`);
     const buf = Buffer.alloc(st.size);
     let off = 0;
     while (off < buf.length) {
