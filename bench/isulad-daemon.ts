@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
+import { connectionAnswers } from "../src/service/endpoint-answers.ts";
 import { peakRssOf } from "./containerd.ts";
 import { runQuiet, timeCommand } from "./measure.ts";
 import { ISULA, nothingToRelease, type Peer, REPO_ROOT } from "./peers.ts";
@@ -28,17 +28,6 @@ export interface BenchDaemon {
   stop(): Promise<void>;
 }
 
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ path });
-    sock.once("connect", () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once("error", () => resolve(false));
-  });
-}
-
 /**
  * Starts `bin/isulad` on the store `env.ISULAD_CONFIG` places, with its socket, pid file and
  * log in `dir`, and waits until the socket answers. Throws with the daemon's output when it
@@ -55,7 +44,7 @@ export async function startBenchDaemon(env: NodeJS.ProcessEnv, dir: string): Pro
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await socketAnswers(socket))) {
+  while (!(await connectionAnswers({ path: socket }, 1000))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       const log = await readFile(join(dir, "isulad.log"), "utf8").catch(() => "");

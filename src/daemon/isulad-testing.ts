@@ -2,10 +2,10 @@
 // wait for its socket; stop it by signal. Not used by the daemon itself.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProcess } from "../../test/helpers/run-process.ts";
+import { connectionAnswers } from "../service/endpoint-answers.ts";
 
 export const ISULAD_BIN = join(import.meta.dirname, "..", "..", "bin", "isulad");
 export const ISULA_BIN = join(import.meta.dirname, "..", "..", "bin", "isula");
@@ -100,7 +100,11 @@ export async function startReady(
   });
   for (let i = 0; i < 300; i++) {
     if (done !== undefined) throw new Error(`isulad exited ${done}: ${d.stderr()}`);
-    if (pidFileNames(dirs.pidfile, d.child.pid) && (await answers(dirs.socket))) return d;
+    if (
+      pidFileNames(dirs.pidfile, d.child.pid) &&
+      (await connectionAnswers({ path: dirs.socket }, 1000))
+    )
+      return d;
     await new Promise((r) => setTimeout(r, 50));
   }
   d.child.kill("SIGKILL");
@@ -109,18 +113,6 @@ export async function startReady(
 
 function pidFileNames(path: string, pid: number | undefined): boolean {
   return existsSync(path) && readFileSync(path, "utf8").trim() === String(pid);
-}
-
-/** True when something accepts a connection on the unix socket. */
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ path });
-    sock.once("connect", () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once("error", () => resolve(false));
-  });
 }
 
 /** The daemon's log file text ("" when absent). */
