@@ -46,10 +46,16 @@ export class ConnectError extends Error {
  * line whether or not a daemon served the request. Anything else is a bug or an environment
  * problem: its message alone. With `-D` the stack follows, for both.
  */
-export function reportError(io: Output, err: unknown, debug: boolean): void {
+export function reportError(
+  io: Output,
+  err: unknown,
+  debug: boolean,
+  opts: { bare?: boolean } = {},
+): void {
   // A daemon that cannot be reached did not respond: iSulad prints its text bare, also when
   // the connection is lost in the middle of a call (a tcp:// daemon's line may add why).
-  if (err instanceof ImageError && !err.message.startsWith(CANNOT_CONNECT)) {
+  // `bare`: the streaming commands (pull, push) print the daemon's message with no prefix.
+  if (err instanceof ImageError && !opts.bare && !err.message.startsWith(CANNOT_CONNECT)) {
     io.err(`Error response from daemon: ${err.message}\n`);
   } else if (err instanceof Error) {
     io.err(`${err.message}\n`);

@@ -1,4 +1,3 @@
-import { ImageError } from "../errors.ts";
 import type { PushProgress } from "../push/types.ts";
 import { remoteTarget } from "../reference/normalise.ts";
 import { parseReference } from "../reference/parse-reference.ts";
@@ -50,12 +49,7 @@ export async function runPush(
     return 0;
   } catch (err) {
     view?.finish();
-    if (err instanceof ImageError) {
-      ctx.io.err(`${err.message}\n`);
-      if (ctx.debug && err.stack) ctx.io.err(`${err.stack}\n`);
-    } else {
-      reportError(ctx.io, err, ctx.debug);
-    }
+    reportError(ctx.io, err, ctx.debug, { bare: true });
     return EXIT_FAILURE;
   } finally {
     stopListening();

@@ -1,5 +1,4 @@
 import { formatDurationMs, parseDurationMs } from "../config/duration.ts";
-import { ImageError } from "../errors.ts";
 import { type CommandContext, EXIT_FAILURE, reportError } from "./output.ts";
 import { boolOption, type ParsedArgs, stringOption } from "./parser.ts";
 import { ProgressView } from "./pull-progress.ts";
@@ -60,12 +59,8 @@ export async function runPull(parsed: ParsedArgs, ctx: RegistryContext): Promise
     if (timedOut) {
       const after = formatDurationMs(timeoutMs);
       ctx.io.err(`Failed to pull image ${name} with error: timed out after ${after} (--timeout)\n`);
-    } else if (err instanceof ImageError) {
-      // The streaming pull of iSulad prints the daemon's message with no prefix.
-      ctx.io.err(`${err.message}\n`);
-      if (ctx.debug && err.stack) ctx.io.err(`${err.stack}\n`);
     } else {
-      reportError(ctx.io, err, ctx.debug);
+      reportError(ctx.io, err, ctx.debug, { bare: true });
     }
     return EXIT_FAILURE;
   } finally {
