@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
-import { type RegistryHarness, startRegistry } from "../helpers/registry-harness.ts";
+import { test } from "node:test";
 import type { ProcessResult } from "../helpers/run-process.ts";
 import { assertStoreInvariants } from "../helpers/store-invariants.ts";
 import { isula, newSandbox, seededRandom, startDaemon, storeState } from "./torture-harness.ts";
-import { buildTortureImages, pushTortureImages, writeTortureArchives } from "./torture-images.ts";
+import { tortureWorld } from "./torture-images.ts";
 
 // Concurrency (issue #6): direct-mode `isula` processes and an `isulad` serving other `isula`
 // processes work on one store at once, loading, pulling, tagging and removing overlapping
@@ -24,19 +21,9 @@ const DAEMON_WORKERS = 2;
 /** A command slower than this is taken for a deadlock. */
 const HANG_MS = 120_000;
 
-const work = mkdtempSync(join(tmpdir(), "torture-concurrency-"));
-let reg: RegistryHarness | undefined;
-after(async () => {
-  await reg?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
-
-const images = await buildTortureImages();
-const archives = await writeTortureArchives(work, images);
-reg = await startRegistry("http");
-await pushTortureImages(reg, work, images);
+const { work, images, archives, reg } = await tortureWorld("concurrency");
 const host = reg.host;
-const registryLog = () => reg?.log() ?? "";
+const registryLog = () => reg.log() ?? "";
 // Two downloads at a time: a pull of r (three new layers) starts a layer after another ends,
 // which is when a second pull could start a download the first already made.
 const box = newSandbox(work, "store", {

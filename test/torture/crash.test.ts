@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { type RegistryHarness, startRegistry } from "../helpers/registry-harness.ts";
+import { rmSync } from "node:fs";
+import { describe, test } from "node:test";
 import { assertStoreInvariants } from "../helpers/store-invariants.ts";
 import {
   crashEnv,
@@ -16,7 +13,7 @@ import {
   storeState,
   tracePoints,
 } from "./torture-harness.ts";
-import { buildTortureImages, pushTortureImages, writeTortureArchives } from "./torture-images.ts";
+import { tortureWorld } from "./torture-images.ts";
 
 // Crash consistency in direct mode (issue #6): `isula load`, `pull`, `rmi` and `tag` are killed
 // with SIGKILL at every kill point they pass (src/testing/crash-point.ts), then the next `isula`
@@ -24,17 +21,7 @@ import { buildTortureImages, pushTortureImages, writeTortureArchives } from "./t
 // invariant checker finds whole, holding each image whole or not at all; running the command
 // again must then succeed. Start-up cleanup itself is killed at each of its points too.
 
-const work = mkdtempSync(join(tmpdir(), "torture-crash-"));
-let reg: RegistryHarness | undefined;
-after(async () => {
-  await reg?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
-
-const images = await buildTortureImages();
-const archives = await writeTortureArchives(work, images);
-reg = await startRegistry("http");
-await pushTortureImages(reg, work, images);
+const { work, images, archives, reg } = await tortureWorld("crash");
 const config = { "insecure-registries": [reg.host] };
 const host = reg.host;
 

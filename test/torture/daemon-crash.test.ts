@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { CRASH_TRACE_ENV } from "../../src/testing/crash-point.ts";
-import { type RegistryHarness, startRegistry } from "../helpers/registry-harness.ts";
 import { assertStoreInvariants } from "../helpers/store-invariants.ts";
 import {
   crashEnv,
@@ -15,24 +13,14 @@ import {
   startDaemon,
   storeState,
 } from "./torture-harness.ts";
-import { buildTortureImages, pushTortureImages, writeTortureArchives } from "./torture-images.ts";
+import { tortureWorld } from "./torture-images.ts";
 
 // Crash consistency in the daemon (issue #6): `isulad` is killed with SIGKILL at kill points
 // while it serves a load or a pull to `isula -H`; the next `isulad` start-up (which opens the
 // store and so runs its cleanup) must leave a store the invariant checker finds whole, with
 // the image whole or absent.
 
-const work = mkdtempSync(join(tmpdir(), "torture-daemon-"));
-let reg: RegistryHarness | undefined;
-after(async () => {
-  await reg?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
-
-const images = await buildTortureImages();
-const archives = await writeTortureArchives(work, images);
-reg = await startRegistry("http");
-await pushTortureImages(reg, work, images);
+const { work, images, archives, reg } = await tortureWorld("daemon");
 const config = { "insecure-registries": [reg.host] };
 const host = reg.host;
 

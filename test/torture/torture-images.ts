@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after } from "node:test";
 import type { Compression } from "../../src/oci/media-types.ts";
 import { writeArchive } from "../helpers/archive-writer.ts";
 import {
@@ -10,7 +13,7 @@ import {
   type TarSpec,
 } from "../helpers/image-builder.ts";
 import { writeOciLayout } from "../helpers/oci-layout-writer.ts";
-import type { RegistryHarness } from "../helpers/registry-harness.ts";
+import { type RegistryHarness, startRegistry } from "../helpers/registry-harness.ts";
 
 /**
  * The images the torture suite works on. Every image shares `base` (so a delete must keep it
@@ -147,4 +150,27 @@ export async function pushTortureImages(
   await reg.push(join(dir, "layout-p"), "1", "torture/p:1");
   await reg.push(join(dir, "layout-q"), "1", "torture/q:1");
   await reg.push(join(dir, "layout-r"), "1", "torture/r:1");
+}
+
+/**
+ * What every torture file starts from: a work folder (removed after the file), the images,
+ * their archives in it, and a plain-HTTP registry holding them (stopped after the file).
+ */
+export async function tortureWorld(name: string): Promise<{
+  work: string;
+  images: TortureImages;
+  archives: TortureArchives;
+  reg: RegistryHarness;
+}> {
+  const work = mkdtempSync(join(tmpdir(), `torture-${name}-`));
+  let reg: RegistryHarness | undefined;
+  after(async () => {
+    await reg?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const images = await buildTortureImages();
+  const archives = await writeTortureArchives(work, images);
+  reg = await startRegistry("http");
+  await pushTortureImages(reg, work, images);
+  return { work, images, archives, reg };
 }
