@@ -15,6 +15,9 @@ const UNTRUSTED_SERVER = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
+/** Socket codes for a connection the other side closed or reset. */
+const CLOSED = new Set(["ECONNRESET", "EPIPE"]);
+
 /**
  * The line `isula` prints when a call to `host` got no answer: iSulad's "Can not connect" text,
  * plus, for a `tcp://` daemon, what went wrong when it can be told (isulad-behaviour §1.1 has
@@ -44,8 +47,10 @@ function describe(code: string, text: string, tls: boolean): string | undefined 
     return `TLS: the daemon's certificate is not trusted by --tlscacert: ${text}`;
   }
   if (code.startsWith("ERR_SSL_")) return `TLS: ${text}`;
-  // grpc-js closes the connection when it refuses a client certificate; TLS 1.3 sends no alert.
-  if (code === "")
+  // The daemon drops a client certificate it does not trust right after the handshake, which
+  // under TLS 1.3 the client has already taken as done: it sees the connection close, or be
+  // reset when its first request crosses the close.
+  if (code === "" || CLOSED.has(code))
     return "TLS: the daemon closed the connection: it may not trust the client certificate (--tlscert)";
   return undefined;
 }
