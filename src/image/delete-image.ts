@@ -8,6 +8,7 @@ import { crashPoint } from "../testing/crash-point.ts";
 import { type Undo, undoAll } from "./file-moves.ts";
 import type { StoreContext } from "./store-context.ts";
 import { layerHome } from "./store-layout.ts";
+import type { ImageRecord } from "./types.ts";
 
 /**
  * Deletes an image, its names, and then its layers from the top down while each is unused
@@ -18,9 +19,14 @@ import { layerHome } from "./store-layout.ts";
  * In one write transaction, records are deleted and files renamed into the trash (so no other
  * process can commit the same layer half-way through); after COMMIT the trash entries are
  * removed. A crash before COMMIT is undone by the next open (`store-cleanup.ts`).
- * `NotFound` when no image has this ID.
+ * `NotFound` when no image has this ID. `guard`, given the image as it is inside the transaction,
+ * may call the delete off: then nothing changes and the result is `undefined`.
  */
-export function deleteImage(ctx: StoreContext, id: string): { removedLayers: string[] } {
+export function deleteImage(
+  ctx: StoreContext,
+  id: string,
+  guard?: (image: ImageRecord | undefined) => boolean,
+): { removedLayers: string[] } | undefined {
   const trashed: string[] = [];
   const removedLayers = ctx.db.immediate(() => {
     const undo: Undo = [];
@@ -33,6 +39,7 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
     try {
       crashPoint("rmi.tx-begun");
       const image = ctx.db.images.get(id);
+      if (guard !== undefined && !guard(image)) return undefined;
       if (!image) throw imageError("NotFound", `image "${id}" not found`);
       ctx.db.images.delete(id);
       crashPoint("rmi.image-deleted");
@@ -66,6 +73,7 @@ export function deleteImage(ctx: StoreContext, id: string): { removedLayers: str
       throw err;
     }
   });
+  if (removedLayers === undefined) return undefined;
   crashPoint("rmi.committed");
   ctx.trash.empty(trashed);
   crashPoint("rmi.trash-emptied");

@@ -123,6 +123,29 @@ describe("ImageStore", () => {
     assert.throws(() => store.removeName("a:1"), kind("NotFound"));
   });
 
+  it("removeName and deleteImage given the image as read do nothing once its names changed", async () => {
+    const a = commitFake(store, fakeImage(fakeChain(["a"])), ["a:1", "a:2"]);
+    const seen = store.getImage(a.id) as NonNullable<ReturnType<ImageStore["getImage"]>>;
+    // Another process removes a:2 after `seen` was read: untagging a:1 would leave no tag.
+    store.removeName("a:2");
+    assert.equal(store.removeName("a:1", seen), false);
+    assert.deepEqual(store.getImage(a.id)?.names, ["a:1"]);
+    // And one gives it a new name: deleting on the old reading would take that name with it.
+    store.addName(a.id, "mine:1");
+    const read = store.getImage(a.id) as typeof seen;
+    store.addName(a.id, "mine:2");
+    assert.equal(store.deleteImage(a.id, read), undefined);
+    assert.deepEqual(store.getImage(a.id)?.names, ["a:1", "mine:1", "mine:2"]);
+    // Read again, both go through; a vanished image is "changed" too, not an error.
+    const now = store.getImage(a.id) as typeof seen;
+    assert.equal(store.removeName("mine:2", now), true);
+    const last = store.getImage(a.id) as typeof seen;
+    assert.deepEqual(store.deleteImage(a.id, last)?.removedLayers.length, 1);
+    assert.equal(store.getImage(a.id), undefined);
+    assert.equal(store.deleteImage(a.id, last), undefined);
+    assert.deepEqual(await verifyStore(store), []);
+  });
+
   it("committing a stored image again keeps its record and adds names", () => {
     const img = fakeImage(fakeChain(["a", "b"]));
     const first = commitFake(store, img, ["x:1"]);

@@ -196,21 +196,50 @@ export class ImageStore {
     crashPoint("tag.committed");
   }
 
-  /** Takes a name off its image (the image stays). `NotFound` when no image has it. */
-  removeName(name: string): void {
-    crashPoint("untag.deleting");
-    if (!this.#ctx.db.images.deleteName(name)) {
-      throw imageError("NotFound", `image name "${name}" not found`);
-    }
+  /**
+   * Takes a name off its image (the image stays). `NotFound` when no image has it. With `seen`,
+   * the image as the caller read it: the name goes only if the image still has exactly those
+   * names (another process may have moved this name or removed the image's other tags since),
+   * and `false` says it did not, so the caller decides again.
+   */
+  removeName(name: string, seen?: Pick<ImageRecord, "id" | "names">): boolean {
+    return this.#ctx.db.immediate(() => {
+      if (seen !== undefined && !sameNames(this.#ctx.db.images.get(seen.id), seen)) return false;
+      crashPoint("untag.deleting");
+      if (!this.#ctx.db.images.deleteName(name)) {
+        throw imageError("NotFound", `image name "${name}" not found`);
+      }
+      return true;
+    });
   }
 
-  /** Deletes an image and collects its unused layers and blobs; see `delete-image.ts`. */
-  deleteImage(id: string): { removedLayers: string[] } {
-    return deleteImage(this.#ctx, id);
+  /**
+   * Deletes an image and collects its unused layers and blobs; see `delete-image.ts`. With
+   * `seen`, only while the image has exactly the names the caller read: a name another process
+   * gave it since is never deleted with it; `undefined` says so.
+   */
+  deleteImage(id: string): { removedLayers: string[] };
+  deleteImage(
+    id: string,
+    seen: Pick<ImageRecord, "names">,
+  ): { removedLayers: string[] } | undefined;
+  deleteImage(
+    id: string,
+    seen?: Pick<ImageRecord, "names">,
+  ): { removedLayers: string[] } | undefined {
+    const guard = seen && ((now: ImageRecord | undefined) => sameNames(now, seen));
+    return deleteImage(this.#ctx, id, guard);
   }
 }
 
 /** The internals of an open store, for this folder's checkers and tests, and `embedded/`. */
 export function storeContext(store: ImageStore): StoreContext {
   return contexts.get(store) as StoreContext;
+}
+
+/** True when `now` exists and has the same names as `seen` (in any order). */
+function sameNames(now: Pick<ImageRecord, "names"> | undefined, seen: Pick<ImageRecord, "names">) {
+  if (now === undefined || now.names.length !== seen.names.length) return false;
+  const names = new Set(now.names);
+  return seen.names.every((n) => names.has(n));
 }

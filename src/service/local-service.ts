@@ -52,6 +52,9 @@ import type {
  * every operation runs against one `ImageStore`. Safe to share between concurrent calls; the
  * store serialises writes across processes.
  */
+/** How often `remove` decides again when other processes keep changing the image's names. */
+const REMOVE_ATTEMPTS = 10;
+
 export class LocalImageService implements ImageService {
   readonly #store: ImageStore;
   readonly #registry: RegistrySettings | undefined;
@@ -106,9 +109,25 @@ export class LocalImageService implements ImageService {
   }
 
   async remove(req: RemoveRequest): Promise<RemoveResult> {
-    const found = resolveAnyImage(this.#store, req.name);
-    if (found.embedded) return removeEmbedded(this.#store, found.embedded);
-    const { record, name } = found.oci;
+    // Whether to untag or delete is decided on the image as read; the store acts only if no
+    // other process changed its names since (else a name given meanwhile would go with it), and
+    // the decision is made again on what is there now.
+    for (let attempt = 1; ; attempt++) {
+      const found = resolveAnyImage(this.#store, req.name);
+      if (found.embedded) return removeEmbedded(this.#store, found.embedded);
+      const done = this.#removeOci(found.oci.record, found.oci.name, req.force);
+      if (done) return done;
+      if (attempt === REMOVE_ATTEMPTS) {
+        throw imageError(
+          "Unavailable",
+          `image "${req.name}" kept changing while being removed; try again`,
+        );
+      }
+    }
+  }
+
+  /** One attempt of `remove`; `undefined` when the image's names changed since `record`. */
+  #removeOci(record: ImageRecord, name: string | undefined, force: boolean | undefined) {
     const tags = repoTags(record);
     // By name: only that name goes while the image keeps a tag; removing its last tag deletes
     // the image, digest names and all (as Docker does; iSulad agrees for single-name images).
@@ -116,19 +135,19 @@ export class LocalImageService implements ImageService {
       const rest = record.names.filter((n) => n !== name);
       const keepsTag = rest.some((n) => !isDigestName(n));
       if (keepsTag || (isDigestName(name) && rest.length > 0)) {
-        this.#store.removeName(name);
-        return { action: "untagged", id: record.id };
+        if (!this.#store.removeName(name, record)) return undefined;
+        return { action: "untagged", id: record.id } satisfies RemoveResult;
       }
     }
     // By ID: Docker refuses to drop several names at once unless forced (DESIGN §5).
-    if (name === undefined && tags.length > 1 && !req.force) {
+    if (name === undefined && tags.length > 1 && !force) {
       throw imageError(
         "FailedPrecondition",
         `conflict: unable to delete ${record.id.slice(0, 12)} (must be forced) - image is referenced in multiple repositories`,
       );
     }
-    this.#store.deleteImage(record.id);
-    return { action: "deleted", id: record.id };
+    if (!this.#store.deleteImage(record.id, record)) return undefined;
+    return { action: "deleted", id: record.id } satisfies RemoveResult;
   }
 
   async tag(source: string, target: string): Promise<void> {

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { ImageError } from "../errors.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord, LayerRecord } from "../image/types.ts";
 import { repoTags } from "./names.ts";
@@ -12,8 +11,8 @@ import type { PruneResult } from "./types.ts";
  * name, and their files live outside the store.
  *
  * Each image is deleted in its own store transaction, with its layers as `deleteImage` collects
- * them. Just before each delete the image is read again, and one that meanwhile got a tag (or
- * went) is skipped. `reclaimed` counts only what was freed: the diff size of every layer
+ * them, and only if its names are still those read: one that meanwhile got a tag (or went) is
+ * skipped. `reclaimed` counts only what was freed: the diff size of every layer
  * removed, plus its blob when no other layer kept it.
  */
 export function pruneImages(store: ImageStore, all: boolean): PruneResult {
@@ -23,13 +22,10 @@ export function pruneImages(store: ImageStore, all: boolean): PruneResult {
     const record = store.getImage(candidate.id);
     if (record === undefined || (!all && repoTags(record).length > 0)) continue;
     const layers = layersOf(store, record);
-    let removed: string[];
-    try {
-      ({ removedLayers: removed } = store.deleteImage(record.id));
-    } catch (err) {
-      if (err instanceof ImageError && err.kind === "NotFound") continue;
-      throw err;
-    }
+    // Not if its names changed since it was read: a tag given meanwhile keeps it.
+    const deleted = store.deleteImage(record.id, record);
+    if (deleted === undefined) continue;
+    const removed = deleted.removedLayers;
     for (const name of record.names) result.items.push({ untagged: name });
     result.items.push({ deleted: record.id });
     for (const id of removed) {
