@@ -130,6 +130,8 @@ describe("ImageStore", () => {
     store.removeName("a:2");
     assert.equal(store.removeName("a:1", seen), false);
     assert.deepEqual(store.getImage(a.id)?.names, ["a:1"]);
+    // A reading that does not hold the name (it moved between two reads) removes nothing.
+    assert.equal(store.removeName("a:1", { id: a.id, names: [] }), false);
     // And one gives it a new name: deleting on the old reading would take that name with it.
     store.addName(a.id, "mine:1");
     const read = store.getImage(a.id) as typeof seen;

@@ -96,30 +96,38 @@ export class ImageStore {
 
   /** Every image, names in the order added; unsorted. */
   listImages(): ImageRecord[] {
-    return this.#ctx.db.images.list();
+    return this.#ctx.db.snapshot(() => this.#ctx.db.images.list());
   }
 
   /** The image with this 64-hex ID. */
   getImage(id: string): ImageRecord | undefined {
-    return isHex64(id) ? this.#ctx.db.images.get(id) : undefined;
+    if (!isHex64(id)) return undefined;
+    return this.#ctx.db.snapshot(() => this.#ctx.db.images.get(id));
   }
 
   /** The image holding this exact normalised name (`repo:tag` or `repo@sha256:...`). */
   findByName(name: string): ImageRecord | undefined {
-    const id = this.#ctx.db.images.nameOwner(name);
-    return id === undefined ? undefined : this.#ctx.db.images.get(id);
+    const { images } = this.#ctx.db;
+    return this.#ctx.db.snapshot(() => {
+      const id = images.nameOwner(name);
+      return id === undefined ? undefined : images.get(id);
+    });
   }
 
   /** The one image whose ID starts with `prefix` (3-64 lowercase hex); ambiguous → undefined. */
   findByIdPrefix(prefix: string): ImageRecord | undefined {
     if (!PREFIX_RE.test(prefix)) return undefined;
-    const ids = this.#ctx.db.images.idsWithPrefix(prefix);
-    return ids.length === 1 ? this.#ctx.db.images.get(ids[0] as string) : undefined;
+    const { images } = this.#ctx.db;
+    return this.#ctx.db.snapshot(() => {
+      const ids = images.idsWithPrefix(prefix);
+      return ids.length === 1 ? images.get(ids[0] as string) : undefined;
+    });
   }
 
   /** Images whose manifest digest is `digest`, by ID. */
   findByDigest(digest: Digest): ImageRecord[] {
-    return isDigest(digest) ? this.#ctx.db.images.byDigest(digest) : [];
+    if (!isDigest(digest)) return [];
+    return this.#ctx.db.snapshot(() => this.#ctx.db.images.byDigest(digest));
   }
 
   getLayer(id: string): LayerRecord | undefined {
@@ -205,6 +213,7 @@ export class ImageStore {
   removeName(name: string, seen?: Pick<ImageRecord, "id" | "names">): boolean {
     return this.#ctx.db.immediate(() => {
       if (seen !== undefined && !sameNames(this.#ctx.db.images.get(seen.id), seen)) return false;
+      if (seen !== undefined && !seen.names.includes(name)) return false;
       crashPoint("untag.deleting");
       if (!this.#ctx.db.images.deleteName(name)) {
         throw imageError("NotFound", `image name "${name}" not found`);

@@ -46,6 +46,16 @@ export class MetadataDb {
     return this.#db.transaction(fn).immediate();
   }
 
+  /**
+   * Runs `fn`, which only reads, on one snapshot of the database (a deferred transaction, which
+   * in WAL mode takes no lock that would stop a writer): a record and its names, or a name and
+   * the record it points at, are read as of one moment even while other processes write.
+   */
+  snapshot<T>(fn: () => T): T {
+    if (this.#db.inTransaction) return fn();
+    return this.#db.transaction(fn).deferred();
+  }
+
   /** True inside {@link MetadataDb.immediate}. */
   get inTransaction(): boolean {
     return this.#db.inTransaction;
