@@ -1,6 +1,6 @@
 import { checkHost } from "./host-option.ts";
 import type { CommandHandler } from "./output.ts";
-import type { OptionSpec } from "./parser.ts";
+import type { OptionSpec, ParsedArgs } from "./parser.ts";
 
 /** One `isula` sub-command: its help, its option table and its lazily loaded handler. */
 export interface CommandSpec {
@@ -16,6 +16,11 @@ export interface CommandSpec {
   usageExit: number;
   /** Loads the handler module on demand, so start-up only parses what one command needs. */
   handler: () => Promise<CommandHandler>;
+  /**
+   * Whether this invocation will unpack layers: in direct mode their worker threads then start
+   * as the service opens, and boot while the store is opened and the input read.
+   */
+  unpacksLayers?: (parsed: ParsedArgs) => boolean;
 }
 
 const HOST: OptionSpec = {
@@ -83,6 +88,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: COMMON_OPTIONS,
     usageExit: 1,
     handler: async () => (await import("./import-command.ts")).runImport,
+    unpacksLayers: () => true,
   },
   {
     name: "images",
@@ -154,6 +160,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     usageExit: 1,
     handler: async () => (await import("./load-command.ts")).runLoad,
+    unpacksLayers: (parsed) => parsed.values.get("type") !== "embedded",
   },
   {
     name: "login",
@@ -197,6 +204,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
     usageExit: 1,
     handler: async () => (await import("./registry-commands.ts")).runPull,
+    unpacksLayers: () => true,
   },
   {
     name: "push",

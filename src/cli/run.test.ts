@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { imageError } from "../errors.ts";
 import type { ImageService } from "../service/types.ts";
 import { bufferOutput } from "./output.ts";
@@ -9,6 +10,7 @@ import { FakeService } from "./testing/fake-service.ts";
 interface Opened {
   host?: string;
   debug: boolean;
+  unpacksLayers?: boolean;
 }
 
 async function cli(
@@ -93,6 +95,16 @@ describe("runCli", () => {
     assert.equal(r.code, 0);
     assert.deepEqual(r.opened, [{ host: undefined, debug: true }]);
     assert.equal(r.svc.closed, true);
+  });
+
+  it("tells the service when the command will unpack layers (to start workers early)", async () => {
+    const opens = async (argv: string[]) => (await cli(argv)).opened[0]?.unpacksLayers;
+    const file = fileURLToPath(import.meta.url); // load and import look at it before the service
+    assert.equal(await opens(["load", "-i", file]), true);
+    assert.equal(await opens(["pull", "busybox"]), true);
+    assert.equal(await opens(["import", file, "r:1"]), true);
+    assert.equal(await opens(["load", "-i", file, "-t", "embedded"]), undefined);
+    assert.equal(await opens(["rmi", "busybox"]), undefined);
   });
 
   it("takes the host from -H, else from a non-empty ISULAD_HOST", async () => {

@@ -23,7 +23,12 @@ export interface CliEnvironment {
    * Opens the service for `-H`/`ISULAD_HOST` (undefined: the default) and `-D`; `tls` holds
    * the TLS flags given, absent when none was.
    */
-  openService: (opts: { host?: string; debug: boolean; tls?: TlsFlags }) => Promise<ImageService>;
+  openService: (opts: {
+    host?: string;
+    debug: boolean;
+    tls?: TlsFlags;
+    unpacksLayers?: boolean;
+  }) => Promise<ImageService>;
 }
 
 const PROGNAME = "isula";
@@ -105,7 +110,15 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], cli: CliEn
   const debug = boolOption(parsed, "debug");
   const host = resolveHost(stringOption(parsed, "host"), cli.env);
   const tls = tlsFlags(parsed);
-  const service = lazyService(() => cli.openService({ host, debug, ...(tls ? { tls } : {}) }));
+  const unpacksLayers = spec.unpacksLayers?.(parsed) ?? false;
+  const service = lazyService(() =>
+    cli.openService({
+      host,
+      debug,
+      ...(unpacksLayers ? { unpacksLayers } : {}),
+      ...(tls ? { tls } : {}),
+    }),
+  );
   const ctx = { service, io: cli.io, cwd: cli.cwd, debug };
   let code: number;
   try {

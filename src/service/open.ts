@@ -15,6 +15,12 @@ export interface OpenServiceOptions {
   probeMs?: number;
   /** Direct mode: where a registry operation that carries on degraded says so (stderr). */
   warn?: (line: string) => void;
+  /**
+   * The command will unpack layers: in direct mode the layer workers start before the store
+   * opens, so that their start-up (tens of ms each) overlaps loading SQLite, opening the store
+   * and reading the input instead of delaying the first layer.
+   */
+  unpacksLayers?: boolean;
 }
 
 /** iSulad's text when no daemon answers; the CLI prints it verbatim. */
@@ -49,6 +55,13 @@ export async function openService(opts: OpenServiceOptions): Promise<ImageServic
   const socket = defaultDaemonHost(paths.state);
   if (await endpointAnswers(socket, opts.probeMs ?? 50)) return openDaemon(socket, env, opts.tls);
 
+  if (opts.unpacksLayers) {
+    const [{ prestartWorkers }, { LAYER_PARALLELISM }] = await Promise.all([
+      import("../layer/worker-pool.ts"),
+      import("../archive/prepare-layers.ts"),
+    ]);
+    prestartWorkers(LAYER_PARALLELISM);
+  }
   return openLocalService(env, opts.warn);
 }
 
