@@ -27,13 +27,15 @@ const MISSING_CODES = new Set(["ENOENT", "ENOTDIR", "ELOOP", "ENAMETOOLONG", "EA
 export async function checkLayers(
   layers: readonly EmbeddedLayer[],
   manifestDir: string,
+  signal?: AbortSignal,
 ): Promise<CheckedLayer[]> {
   const out: CheckedLayer[] = [];
   for (const [index, layer] of layers.entries()) {
+    signal?.throwIfAborted();
     if (layer.size !== undefined && layer.size < 0) fail(MSG.layerSize);
     const kind = layerKind(layer.mediaType);
     const checked = await checkPathInHost(index, kind, layer.pathInHost, manifestDir);
-    await checkDigest(index, checked, layer.digest);
+    await checkDigest(index, checked, layer.digest, signal);
     checkPathInContainer(index, layer.pathInContainer);
     out.push(checked);
   }
@@ -103,17 +105,24 @@ async function hasSquashfsMagic(path: string): Promise<boolean> {
 }
 
 /** An empty or absent digest means no check; otherwise only layers 1..n of squashfs may have one. */
-async function checkDigest(index: number, layer: CheckedLayer, digest: string | undefined) {
+async function checkDigest(
+  index: number,
+  layer: CheckedLayer,
+  digest: string | undefined,
+  signal?: AbortSignal,
+) {
   if (digest === undefined || digest === "") return;
   if (index === 0) fail(MSG.firstDigest);
   if (layer.kind === "dir") fail(MSG.dirDigest);
   if (!DIGEST_RE.test(digest)) fail(MSG.layerDigest);
-  if ((await sha256File(layer.realPath)) !== digest) fail(MSG.layerDigest);
+  if ((await sha256File(layer.realPath, signal)) !== digest) fail(MSG.layerDigest);
 }
 
-async function sha256File(path: string): Promise<string> {
+/** The file's digest; a fired `signal` stops the read (an `AbortError`). */
+async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const stream = createReadStream(path, signal ? { signal } : {});
+  for await (const chunk of stream) hash.update(chunk as Buffer);
   return `sha256:${hash.digest("hex")}`;
 }
 

@@ -75,6 +75,23 @@ describe("loadEmbeddedImage", () => {
     );
   });
 
+  it("stores nothing when cancelled before or during the checks of its layers", async () => {
+    const file = writeManifest(dir, doc);
+    const early = new AbortController();
+    early.abort(new Error("SIGINT"));
+    await assert.rejects(loadEmbeddedImage({ store, file, signal: early.signal }), /SIGINT/);
+    // Aborted while the load is under way (reading the manifest or checking layers).
+    const late = new AbortController();
+    const loading = loadEmbeddedImage({ store, file, signal: late.signal });
+    queueMicrotask(() => late.abort(new Error("SIGTERM")));
+    await assert.rejects(
+      loading,
+      (err: Error) => err.name === "AbortError" || /SIGTERM/.test(err.message),
+    );
+    assert.deepEqual(listEmbeddedImages(store), []);
+    assert.equal((await loadEmbeddedImage({ store, file })).inserted, true);
+  });
+
   it("is a no-op when the same manifest is loaded again from the same path", async () => {
     const file = writeManifest(dir, doc);
     const first = await loadEmbeddedImage({ store, file });

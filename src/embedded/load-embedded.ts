@@ -30,11 +30,15 @@ export interface EmbeddedLoadResult {
 export async function loadEmbeddedImage(opts: {
   store: ImageStore;
   file: string;
+  /** Cancels the load: checked between layers and hash chunks, and before the record is put. */
+  signal?: AbortSignal;
 }): Promise<EmbeddedLoadResult> {
   const manifest = await readSignedManifest(opts.file);
   const parsed = parseEmbeddedManifest(manifest.bytes);
   const name = checkManifest(parsed);
-  const layers = await checkLayers(parsed.layers, dirname(manifest.realPath));
+  const layers = await checkLayers(parsed.layers, dirname(manifest.realPath), opts.signal);
+  // The last moment to stop: the record is put in one transaction, whole or not at all.
+  opts.signal?.throwIfAborted();
 
   return putEmbeddedImage(opts.store, {
     name,

@@ -29,8 +29,12 @@ export type AnyImage = { oci: Resolved; embedded?: undefined } | { embedded: Emb
  * `load --type embedded`: see `loadEmbeddedImage`. Errors keep iSulad's bare texts (no
  * `Load image ... failed:` prefix, unlike archives), as iSulad prints them.
  */
-export async function loadEmbedded(store: ImageStore, file: string): Promise<LoadResult> {
-  const { row } = await loadEmbeddedImage({ store, file });
+export async function loadEmbedded(
+  store: ImageStore,
+  file: string,
+  signal?: AbortSignal,
+): Promise<LoadResult> {
+  const { row } = await loadEmbeddedImage({ store, file, ...(signal ? { signal } : {}) });
   return { images: [{ id: row.id, names: [row.name] }] };
 }
 

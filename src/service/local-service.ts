@@ -66,7 +66,7 @@ export class LocalImageService implements ImageService {
   }
 
   async load(req: LoadRequest): Promise<LoadResult> {
-    if (req.type === "embedded") return loadEmbedded(this.#store, req.file);
+    if (req.type === "embedded") return loadEmbedded(this.#store, req.file, req.signal);
     try {
       // The archive code is loaded only by the commands that use it, so `images` starts fast.
       const { loadArchive } = await import("../archive/load-archive.ts");
