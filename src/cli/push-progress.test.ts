@@ -20,6 +20,7 @@ describe("pushLine", () => {
     assert.equal(at("pushed", { current: 4 * MB }), `${A}: Pushed`);
     assert.equal(at("exists"), `${A}: Layer already exists`);
     assert.equal(at("mounted", { from: "team/base" }), `${A}: Mounted from team/base`);
+    assert.equal(at("skipped"), `${A}: Skipped foreign layer`);
   });
 
   it("draws pull's bar on a wide terminal", () => {

@@ -3,8 +3,8 @@ import { progressBar } from "./pull-progress.ts";
 
 /**
  * One layer's line of `isula push` on a terminal, in Docker's words: `Preparing`, `Waiting`,
- * `Pushing` with pull's bar and sizes, then `Pushed`, `Layer already exists` or
- * `Mounted from <repository>`. Drawn in place by `ProgressView`.
+ * `Pushing` with pull's bar and sizes, then `Pushed`, `Layer already exists`,
+ * `Mounted from <repository>` or `Skipped foreign layer`. Drawn in place by `ProgressView`.
  */
 export function pushLine(p: PushProgress, columns: number): string {
   switch (p.status) {
@@ -28,6 +28,8 @@ export function settledLine(p: PushProgress): string | undefined {
       return `${p.id}: Layer already exists`;
     case "mounted":
       return `${p.id}: Mounted from ${p.from ?? ""}`;
+    case "skipped":
+      return `${p.id}: Skipped foreign layer`;
     default:
       return undefined;
   }

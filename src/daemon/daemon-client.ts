@@ -268,7 +268,7 @@ export class DaemonImageService implements ImageService {
   }
 }
 
-const PUSH_STATUSES = new Set(["preparing", "waiting", "pushed", "exists", "mounted"]);
+const PUSH_STATUSES = new Set(["preparing", "waiting", "pushed", "exists", "mounted", "skipped"]);
 
 function pushStatusOf(s: string): PushProgress["status"] {
   return PUSH_STATUSES.has(s) ? (s as PushProgress["status"]) : "pushing";

@@ -17,6 +17,17 @@ export const MediaType = {
   dockerSchema1Signed: "application/vnd.docker.distribution.manifest.v1+prettyjws",
 } as const;
 
+/**
+ * Layer types a registry is not meant to hold (image-spec "non-distributable", Docker's
+ * "foreign"): their manifests carry `urls` to fetch them from.
+ */
+export function isNondistributableLayer(mediaType: string | undefined): boolean {
+  return (
+    mediaType === MediaType.dockerForeignLayerGzip ||
+    (mediaType?.startsWith("application/vnd.oci.image.layer.nondistributable.") ?? false)
+  );
+}
+
 /** How a layer blob is compressed, read from its media type or its first bytes. */
 export type Compression = "none" | "gzip" | "zstd";
 

@@ -3,6 +3,7 @@ import { runLimited } from "../archive/prepare-layers.ts";
 import type { Digest } from "../digest/digest.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
+import { isNondistributableLayer } from "../oci/media-types.ts";
 import { progressId } from "../pull/types.ts";
 import { mountSources, storedBlob } from "./push-sources.ts";
 import type { PushOutcome, PushProgress, PushTarget } from "./types.ts";
@@ -28,7 +29,9 @@ const MAX_MOUNT_TRIES = 3;
  * the limit `waiting`; then for each layer, up to `maxConcurrentUploads` at once,
  * the registry's copy is kept when `HEAD` finds it (`exists`), else the blob is mounted from
  * another repository of the same registry that one of the store's images is named in
- * (`mounted`), else uploaded as stored (`pushed`); then the config the same way, then the
+ * (`mounted`), else uploaded as stored (`pushed`); a non-distributable layer that the manifest
+ * gives `urls` for is not uploaded at all (`skipped`, Docker's rule: the registry's clients
+ * fetch it from there); then the config the same way, then the
  * manifest (the stored one when it still fits, see `exportManifest`) under `reference`.
  * The layers are held by a lease while they are read. Throws the target's errors (`ImageError`
  * kinds `Unauthenticated`, `PermissionDenied`, `Unavailable`, ...), `NotFound` for a blob
@@ -64,11 +67,15 @@ export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
       tell({ current: size, status: "pushed" });
     };
 
+    const foreign = foreignLayers(manifest.bytes);
+    const skip = async (digest: Digest, size: number) =>
+      opts.onProgress?.({ id: progressId(digest), current: 0, total: size, status: "skipped" });
     const jobs = new Map<string, () => Promise<void>>();
     const queued: PushProgress[] = [];
     for (const l of layers) {
       if (jobs.has(l.digest)) continue;
-      jobs.set(l.digest, () => send(l.digest, l.size, true));
+      const job = foreign.has(l.digest) ? skip : send;
+      jobs.set(l.digest, () => job(l.digest, l.size, true));
       queued.push({ id: progressId(l.digest), current: 0, total: l.size, status: "preparing" });
     }
     // Docker's first states: every layer "Preparing", then those beyond the upload limit
@@ -83,4 +90,22 @@ export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
   } finally {
     await lease.release();
   }
+}
+
+/** The layers of the manifest to push that are non-distributable and say where they live. */
+function foreignLayers(manifest: Buffer): Set<Digest> {
+  const out = new Set<Digest>();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(manifest.toString("utf8"));
+  } catch {
+    return out;
+  }
+  const layers = (doc as { layers?: unknown }).layers;
+  if (!Array.isArray(layers)) return out;
+  for (const l of layers as { mediaType?: string; digest?: Digest; urls?: unknown }[]) {
+    const hasUrls = Array.isArray(l?.urls) && l.urls.length > 0;
+    if (hasUrls && l.digest && isNondistributableLayer(l.mediaType)) out.add(l.digest);
+  }
+  return out;
 }

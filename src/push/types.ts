@@ -36,13 +36,14 @@ export interface PushTarget {
  * One progress event of a push, per layer (`id`: the last 12 characters of the blob digest, as
  * pull's): `preparing` for every layer at the start, `waiting` for those queued behind the
  * upload limit, `pushing` while bytes go out, then one final state: `pushed`, `exists` (the
- * registry had it: "Layer already exists") or `mounted` (from repository `from`).
+ * registry had it: "Layer already exists"), `mounted` (from repository `from`) or `skipped` (a
+ * non-distributable layer that the manifest's `urls` serve: not uploaded, as Docker does).
  */
 export interface PushProgress {
   id: string;
   current: number;
   total: number;
-  status: "preparing" | "waiting" | "pushing" | "pushed" | "exists" | "mounted";
+  status: "preparing" | "waiting" | "pushing" | "pushed" | "exists" | "mounted" | "skipped";
   /** The repository a `mounted` layer came from. */
   from?: string;
 }

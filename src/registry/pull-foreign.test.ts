@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   type BuiltImage,
@@ -10,6 +13,11 @@ import {
 } from "../../test/helpers/image-builder.ts";
 import { type RegistryHarness, startRegistry } from "../../test/helpers/registry-harness.ts";
 import { sha256Digest } from "../digest/digest.ts";
+import { ImageStore } from "../image/image-store.ts";
+import type { ImageRecord } from "../image/types.ts";
+import { pullImage } from "../pull/pull-image.ts";
+import { pushImage } from "../push/push-image.ts";
+import type { PushProgress } from "../push/types.ts";
 import { RegistryClient } from "./registry-client.ts";
 
 const FOREIGN = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
@@ -111,6 +119,51 @@ describe("foreign (non-distributable) layers", () => {
     assert.equal(got.digest, layer.digest);
     assert.equal(sha256Digest(got.bytes), layer.digest);
     assert.ok(got.bytes.equals(layer.blob));
+  });
+
+  test("are not uploaded when a pulled image is pushed: the manifest keeps their urls", async () => {
+    const layer = await buildLayer([{ name: "h.bin", body: randomBytes(50_000) }], "gzip");
+    const image = buildImage({ layers: [layer] });
+    const url = `${urlBase}/foreign/push.tar.gz`;
+    files.set("/foreign/push.tar.gz", layer.blob);
+    await pushForeignImage("team/foreign-src", "1", image, url);
+    const graph = mkdtempSync(join(tmpdir(), "foreign-push-"));
+    const store = ImageStore.open({ graph });
+    try {
+      const name = `${reg.host}/team/foreign-src:1`;
+      const pulled = await pullImage({
+        store,
+        source: client,
+        reference: name,
+        storedName: name,
+        maxConcurrentDownloads: 1,
+      });
+      const record = store.getImage(pulled.id) as ImageRecord;
+      const events: PushProgress[] = [];
+      const out = await pushImage({
+        store,
+        record,
+        target: client.pushDestination(reg.host, "team/foreign-copy"),
+        reference: "1",
+        maxConcurrentUploads: 2,
+        onProgress: (p) => events.push(p),
+      });
+      assert.equal(out.digest, record.digest, "the stored manifest, urls and all");
+      assert.deepEqual(
+        events.map((e) => e.status),
+        ["preparing", "skipped"],
+      );
+      const asked = new RegExp(`/v2/team/foreign-copy/blobs/${layer.digest}`);
+      assert.doesNotMatch(reg.log(), asked, "the foreign layer was looked for or uploaded");
+      // Pulled back from the copy, the layer comes from its url again.
+      served.length = 0;
+      const back = await fetchAll(`${reg.host}/team/foreign-copy:1`);
+      assert.deepEqual(served, ["/foreign/push.tar.gz"]);
+      assert.equal(back.digest, layer.digest);
+    } finally {
+      store.close();
+      rmSync(graph, { recursive: true, force: true });
+    }
   });
 
   test("fall back to the registry when the url answers 404", async () => {

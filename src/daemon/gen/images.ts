@@ -274,7 +274,7 @@ export interface PushImageRequest {
   name: string;
 }
 
-/** One layer's state: "preparing", "waiting", "pushing", "pushed", "exists", "mounted" (from `from`). */
+/** One layer's state: "preparing", "waiting", "pushing", "pushed", "exists", "mounted" (from `from`), "skipped". */
 export interface PushProgress {
   id: string;
   current: bigint;
