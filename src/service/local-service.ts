@@ -52,8 +52,11 @@ import type {
  * every operation runs against one `ImageStore`. Safe to share between concurrent calls; the
  * store serialises writes across processes.
  */
-/** How often `remove` decides again when other processes keep changing the image's names. */
-const REMOVE_ATTEMPTS = 10;
+/**
+ * How often `remove` and `tag` look the image up again when other processes keep changing it
+ * between their lookup and their write.
+ */
+const RETRY_ATTEMPTS = 10;
 
 export class LocalImageService implements ImageService {
   readonly #store: ImageStore;
@@ -117,7 +120,7 @@ export class LocalImageService implements ImageService {
       if (found.embedded) return removeEmbedded(this.#store, found.embedded);
       const done = this.#removeOci(found.oci.record, found.oci.name, req.force);
       if (done) return done;
-      if (attempt === REMOVE_ATTEMPTS) {
+      if (attempt === RETRY_ATTEMPTS) {
         throw imageError(
           "Unavailable",
           `image "${req.name}" kept changing while being removed; try again`,
@@ -151,12 +154,23 @@ export class LocalImageService implements ImageService {
   }
 
   async tag(source: string, target: string): Promise<void> {
-    const { record } = resolveOciOnly(this.#store, source, "tagged");
+    let { record } = resolveOciOnly(this.#store, source, "tagged");
     const name = normaliseName(target);
     if (isDigestName(name)) {
       throw imageError("InvalidArgument", `${target} is not a valid tag`);
     }
-    this.#store.addName(record.id, name);
+    // Another process may delete the image between the lookup and the write: look again (the
+    // source may be gone for good, "No such image", or name another image by now).
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) ({ record } = resolveOciOnly(this.#store, source, "tagged"));
+      try {
+        this.#store.addName(record.id, name);
+        return;
+      } catch (err) {
+        const gone = err instanceof ImageError && err.kind === "NotFound";
+        if (!gone || attempt === RETRY_ATTEMPTS) throw err;
+      }
+    }
   }
 
   async save(req: SaveRequest): Promise<void> {
