@@ -103,7 +103,7 @@ describe("ten isula clients pulling one image through one daemon", () => {
       return layerPaths.has(req.path) ? { bytesPerSecond: BYTES_PER_SECOND } : undefined;
     };
     const d = await start();
-    const logFrom = reg.log().length;
+    const logFrom = (await reg.settledLog()).length;
 
     const name = `${proxy.host}/${REPO}:shared`;
     const results = await Promise.all(
@@ -120,7 +120,7 @@ describe("ten isula clients pulling one image through one daemon", () => {
     assert.equal(resolves.length, 10);
     for (const r of resolves) assert.ok(r.at < firstLayer + transferMs, "pulls overlapped");
 
-    const gets = blobGets(reg.log().slice(logFrom), REPO);
+    const gets = blobGets((await reg.settledLog()).slice(logFrom), REPO);
     const perLayer = image.layers.map((l) => gets.get(l.digest));
     t.diagnostic(
       `layer blob GETs ${perLayer.join(" ")}; config GETs ${gets.get(image.configDigest)}`,

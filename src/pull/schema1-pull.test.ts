@@ -47,7 +47,7 @@ describe("pullImage of a schema1 image", () => {
     try {
       const name = `${reg.host}/old/app:1`;
       const full = await client.resolveImage(name);
-      const from = reg.log().length;
+      const from = (await reg.settledLog()).length;
       const r = await pullImage({
         store,
         source: client,
@@ -57,7 +57,7 @@ describe("pullImage of a schema1 image", () => {
         whiteoutFormat: "aufs",
       });
       assert.equal(r.id, sha256Digest(full.config).slice(7));
-      const gets = blobGets(reg.log().slice(from), "old/app");
+      const gets = blobGets((await reg.settledLog()).slice(from), "old/app");
       const [base, mid] = image.layers;
       assert.deepEqual(
         [gets.get(base?.digest as never), gets.get(mid?.digest as never)],
@@ -73,7 +73,7 @@ describe("pullImage of a schema1 image", () => {
       assert.deepEqual(await verifyStore(store), []);
       assert.deepEqual(readdirSync(join(store.root, "ingest")), []);
 
-      const again = reg.log().length;
+      const again = (await reg.settledLog()).length;
       await pullImage({
         store,
         source: client,
@@ -83,7 +83,7 @@ describe("pullImage of a schema1 image", () => {
         whiteoutFormat: "aufs",
       });
       assert.equal(
-        blobGets(reg.log().slice(again), "old/app").size,
+        blobGets((await reg.settledLog()).slice(again), "old/app").size,
         0,
         "stored layers not fetched",
       );
@@ -140,7 +140,7 @@ describe("pullImage of a schema1 image", () => {
     };
     try {
       const name = `${reg.host}/old/app:1`;
-      const from = reg.log().length;
+      const from = (await reg.settledLog()).length;
       const pulls = stores.map((store, i) =>
         pullImage({
           store,
@@ -153,7 +153,7 @@ describe("pullImage of a schema1 image", () => {
       );
       const [a, b] = await Promise.all(pulls);
       assert.equal(a?.id, b?.id);
-      const gets = blobGets(reg.log().slice(from), "old/app");
+      const gets = blobGets((await reg.settledLog()).slice(from), "old/app");
       const [base, mid] = image.layers;
       assert.deepEqual(
         [gets.get(base?.digest as never), gets.get(mid?.digest as never)],

@@ -75,8 +75,8 @@ function slowBase(base: string): () => void {
 }
 
 /** Base blob GETs and each top layer's GETs in the registry log since `from`. */
-function countGets(from: number): { base: number; tops: number[] } {
-  const log = reg.log().slice(from);
+async function countGets(from: number): Promise<{ base: number; tops: number[] }> {
+  const log = (await reg.settledLog()).slice(from);
   const base = images[0]?.layers[0]?.digest as string;
   let baseGets = 0;
   const tops = images.map((image, i) => {
@@ -114,14 +114,14 @@ describe("ten images sharing a base layer, pulled at once", () => {
     t.after(dirs.cleanup);
     const daemon = await startReady(dirs, [], { ...process.env, HOME: join(dirs.root, "home") });
     const overlapped = slowBase(images[0]?.layers[0]?.digest as string);
-    const from = reg.log().length;
+    const from = (await reg.settledLog()).length;
     const names = images.map((_, i) => `${proxy.host}/${repo(i)}:1`);
     const results = await Promise.all(names.map((n) => runIsula(dirs, "pull", [n])));
     for (const [i, r] of results.entries()) {
       assert.deepEqual(r, { code: 0, stdout: "", stderr: said(names[i] as string) });
     }
     overlapped();
-    assert.deepEqual(countGets(from), { base: 1, tops: images.map(() => 1) });
+    assert.deepEqual(await countGets(from), { base: 1, tops: images.map(() => 1) });
     daemon.child.kill("SIGTERM");
     assert.equal(await daemon.exited, 0, daemon.stderr());
     await checkStore(dirs.graph);
@@ -141,7 +141,7 @@ describe("ten images sharing a base layer, pulled at once", () => {
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, ISULAD_CONFIG: config };
     env.HOME = join(dirs.root, "home");
     const overlapped = slowBase(images[0]?.layers[0]?.digest as string);
-    const from = reg.log().length;
+    const from = (await reg.settledLog()).length;
     const names = images.map((_, i) => `${proxy.host}/${repo(i)}:1`);
     const results = await Promise.all(
       names.map((n) => runProcess(ISULA_BIN, ["pull", n], { env, timeoutMs: 80_000 })),
@@ -152,7 +152,7 @@ describe("ten images sharing a base layer, pulled at once", () => {
         { code: 0, stdout: "", stderr: said(names[i] as string) },
       );
     }
-    const gets = countGets(from);
+    const gets = await countGets(from);
     t.diagnostic(`base blob GETs ${gets.base}; top layer GETs ${gets.tops.join(" ")}`);
     assert.deepEqual(gets, { base: 1, tops: images.map(() => 1) });
     overlapped();

@@ -92,8 +92,9 @@ async function skopeoFetch(reg: RegistryHarness, ref: string): Promise<Map<strin
 }
 
 /** Blob uploads the registry saw (session starts and PUTs/PATCHes of blob data). */
-function blobWrites(reg: RegistryHarness): number {
-  return (reg.log().match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? []).length;
+async function blobWrites(reg: RegistryHarness): Promise<number> {
+  return ((await reg.settledLog()).match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? [])
+    .length;
 }
 
 const MODES: RegistryMode[] = ["http", "basic", "tls", "mtls", "token"];
@@ -187,7 +188,7 @@ function detailTests(registry: () => RegistryHarness): void {
   it("a second push finds every layer and sends no blob", async () => {
     const { store, record } = await storeWith("docker25", [`${reg.host}/again/app:1`], "again");
     const first = await push(reg, store, record, "again/app");
-    const writes = blobWrites(reg);
+    const writes = await blobWrites(reg);
     assert.ok(writes > 0);
     const second = await push(reg, store, record, "again/app");
     store.close();
@@ -196,7 +197,7 @@ function detailTests(registry: () => RegistryHarness): void {
       first.final.map(() => "exists"),
     );
     assert.equal(second.out.digest, first.out.digest);
-    assert.equal(blobWrites(reg), writes);
+    assert.equal(await blobWrites(reg), writes);
   });
 
   it("mounts layers from another repository of the registry that holds them", async () => {
@@ -210,7 +211,7 @@ function detailTests(registry: () => RegistryHarness): void {
     );
     store.close();
     assert.match(
-      reg.log(),
+      await reg.settledLog(),
       /"POST \/v2\/dst\/app\/blobs\/uploads\/\?mount=sha256%3A[0-9a-f]{64}&from=src%2Fapp /,
     );
     const files = await skopeoFetch(reg, "dst/app:1");
@@ -220,9 +221,9 @@ function detailTests(registry: () => RegistryHarness): void {
   it("uploads large blobs in PATCH chunks and a synthesised manifest for legacy archives", async () => {
     const { store, record } = await storeWith("docker-legacy", [`${reg.host}/chunk/app:1`], "ch");
     const big = store.imageLayers(record).reduce((n, l) => Math.max(n, l.size), 0);
-    const before = (reg.log().match(/"PATCH /g) ?? []).length;
+    const before = ((await reg.settledLog()).match(/"PATCH /g) ?? []).length;
     const { out } = await push(reg, store, record, "chunk/app", { chunkBytes: 1000 });
-    const patches = (reg.log().match(/"PATCH /g) ?? []).length - before;
+    const patches = ((await reg.settledLog()).match(/"PATCH /g) ?? []).length - before;
     assert.ok(patches >= Math.ceil(big / 1000), `${patches} PATCHes for a ${big}-byte layer`);
     const files = await skopeoFetch(reg, "chunk/app:1");
     assert.equal(sha256Digest(files.get("manifest.json") as Buffer), out.digest);

@@ -72,8 +72,9 @@ function storedFacts(box: Sandbox, id: string) {
 }
 
 /** Blob uploads the registry saw: upload sessions opened and data sent. */
-function blobWrites(reg: RegistryHarness): number {
-  return (reg.log().match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? []).length;
+async function blobWrites(reg: RegistryHarness): Promise<number> {
+  return ((await reg.settledLog()).match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? [])
+    .length;
 }
 
 /** stdout of a successful push: header, one line per layer (any order), the digest line. */
@@ -136,11 +137,11 @@ for (const mode of MODES) {
       );
 
       if (mode !== "http") return; // once is enough through the CLI
-      const writes = blobWrites(reg);
+      const writes = await blobWrites(reg);
       const second = await run(box, ["push", `${reg.host}/team/app:1`]);
       const exists = facts.layers.map((l) => `${l}: Layer already exists`);
       assertPushOutput(second, repo, exists, digestLine);
-      assert.equal(blobWrites(reg), writes, "the second push uploaded blobs");
+      assert.equal(await blobWrites(reg), writes, "the second push uploaded blobs");
     });
 
     // Once is enough through the CLI: src/push/push-image.test.ts covers every mode.
@@ -237,14 +238,14 @@ for (const mode of MODES) {
 
     if (mode === "http") {
       it("a name that is not stored fails with one line and sends nothing", async () => {
-        const before = reg.log().length;
+        const before = (await reg.settledLog()).length;
         const r = await run(box, ["push", `${reg.host}/team/nosuch:1`]);
         assert.equal(r.code, 1);
         assert.equal(
           r.stderr,
           `An image does not exist locally with the tag: ${reg.host}/team/nosuch:1\n`,
         );
-        assert.equal(reg.log().length, before);
+        assert.equal((await reg.settledLog()).length, before);
       });
 
       it("an unreachable registry fails in one line", async () => {

@@ -101,7 +101,7 @@ describe("registry-mirrors through isula pull", () => {
     const r = await run(box, ["pull", "app:1"]);
     assert.deepEqual(r, { code: 0, stdout: "", stderr: pulled("app:1") });
     assert.deepEqual(Object.keys(storedImages(box)), [imageA.id]);
-    assert.match(first.log(), /"GET \/v2\/library\/app\/manifests\/1 HTTP/);
+    assert.match(await first.settledLog(), /"GET \/v2\/library\/app\/manifests\/1 HTTP/);
   });
 
   it("a mirror that lacks the image passes the name on to the next, in order", async () => {

@@ -231,10 +231,10 @@ describe("isula pull details (plain HTTP registry)", () => {
     const dir = join(box.dir, "layout2");
     await writeOciLayout(dir, [{ tag: "2", image: bigger }]);
     await reg.push(dir, "2", "team/bigger:2");
-    const mark = reg.log().length;
+    const mark = (await reg.settledLog()).length;
     const r = await run(box, ["pull", `${reg.host}/team/bigger:2`]);
     assert.equal(r.code, 0, r.stderr);
-    const log = reg.log().slice(mark);
+    const log = (await reg.settledLog()).slice(mark);
     for (const l of image.layers) {
       assert.ok(!log.includes(`blobs/${l.digest}`), `layer ${l.digest} was fetched again`);
     }

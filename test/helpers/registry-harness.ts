@@ -1,5 +1,13 @@
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -40,6 +48,13 @@ export interface RegistryHarness {
   ): Promise<void>;
   /** The registry's log (access lines included) so far. */
   log(): string;
+  /**
+   * The log once the registry has written out the requests it answered: it logs a request
+   * after sending the response, so a client can be done before its line is there. Waits until
+   * the file has not grown for a moment. Use it to count or look for requests, and before
+   * taking a `length` mark to slice later lines from.
+   */
+  settledLog(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +81,21 @@ export async function freePort(): Promise<number> {
   const { port } = s.address() as { port: number };
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** How long a log file must stay the same size to count as written out. */
+const LOG_QUIET_MS = 200;
+
+/** The file's text once it has not grown for `LOG_QUIET_MS`. */
+async function settledFile(file: string): Promise<string> {
+  let size = statSync(file).size;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < LOG_QUIET_MS) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = statSync(file).size;
+    if (now !== size) [size, quietSince] = [now, Date.now()];
+  }
+  return readFileSync(file, "utf8");
 }
 
 async function waitForPort(port: number, child: ChildProcess, logFile: string): Promise<void> {
@@ -229,6 +259,7 @@ export async function startRegistry(
       });
     },
     log: () => readFileSync(logFile, "utf8"),
+    settledLog: () => settledFile(logFile),
     async stop() {
       await tokenServer?.close();
       if (child.exitCode === null) {

@@ -23,7 +23,7 @@ const HANG_MS = 120_000;
 
 const { work, images, archives, reg } = await tortureWorld("concurrency");
 const host = reg.host;
-const registryLog = () => reg.log() ?? "";
+
 // Two downloads at a time: a pull of r (three new layers) starts a layer after another ends,
 // which is when a second pull could start a download the first already made.
 const box = newSandbox(work, "store", {
@@ -48,10 +48,10 @@ const removable = Object.keys(shared).filter((n) => n !== "a:1");
 const tally = { ops: 0, ok: 0, raced: 0, byKind: new Map<string, number>() };
 
 /** The blob GETs the registry served for `repo`, by digest. */
-function blobGets(repo: string): Map<string, number> {
+async function blobGets(repo: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const re = new RegExp(`"GET /v2/${repo}/blobs/(sha256:[0-9a-f]{64}) `, "g");
-  for (const m of registryLog().matchAll(re)) {
+  for (const m of (await reg.settledLog()).matchAll(re)) {
     counts.set(m[1] as string, (counts.get(m[1] as string) ?? 0) + 1);
   }
   return counts;
@@ -137,7 +137,7 @@ test(`isulad downloads each blob once for 10 concurrent pulls of one image`, asy
   } finally {
     await daemon.stop();
   }
-  const gets = blobGets("torture/r");
+  const gets = await blobGets("torture/r");
   const fresh = images.r.layers.slice(1).map((l) => l.digest);
   for (const d of fresh)
     assert.equal(gets.get(d), 1, `blob ${d} was downloaded ${gets.get(d)} times`);
@@ -151,13 +151,13 @@ test("10 concurrent direct-mode pulls of one image download each blob once", asy
   });
   const loaded = await isula(own, ["load", "-i", archives.seed]);
   assert.equal(loaded.code, 0, loaded.stderr);
-  const before = blobGets("torture/r");
+  const before = await blobGets("torture/r");
   const started = Array.from({ length: 10 }, (_, i) => i * 100).map(async (delay) => {
     await new Promise((r) => setTimeout(r, delay));
     return isula(own, ["pull", `${host}/torture/r:1`]);
   });
   for (const r of await Promise.all(started)) assert.equal(r.code, 0, r.stderr);
-  const gets = blobGets("torture/r");
+  const gets = await blobGets("torture/r");
   for (const d of images.r.layers.slice(1).map((l) => l.digest)) {
     const n = (gets.get(d) ?? 0) - (before.get(d) ?? 0);
     assert.equal(n, 1, `blob ${d} was downloaded ${n} times`);
