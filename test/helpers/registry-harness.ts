@@ -84,7 +84,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** How long a log file must stay the same size to count as written out. */
-const LOG_QUIET_MS = 200;
+const LOG_QUIET_MS = 300;
 
 /** The file's text once it has not grown for `LOG_QUIET_MS`. */
 async function settledFile(file: string): Promise<string> {
