@@ -212,8 +212,10 @@ export class ImageStore {
    */
   removeName(name: string, seen?: Pick<ImageRecord, "id" | "names">): boolean {
     return this.#ctx.db.immediate(() => {
-      if (seen !== undefined && !sameNames(this.#ctx.db.images.get(seen.id), seen)) return false;
-      if (seen !== undefined && !seen.names.includes(name)) return false;
+      if (seen !== undefined) {
+        const now = this.#ctx.db.images.get(seen.id);
+        if (!seen.names.includes(name) || !sameNames(now, seen)) return false;
+      }
       crashPoint("untag.deleting");
       if (!this.#ctx.db.images.deleteName(name)) {
         throw imageError("NotFound", `image name "${name}" not found`);

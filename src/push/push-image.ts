@@ -4,6 +4,7 @@ import type { Digest } from "../digest/digest.ts";
 import type { ImageStore } from "../image/image-store.ts";
 import type { ImageRecord } from "../image/types.ts";
 import { isNondistributableLayer } from "../oci/media-types.ts";
+import type { ImageManifest } from "../oci/types.ts";
 import { progressId } from "../pull/types.ts";
 import { mountSources, storedBlob } from "./push-sources.ts";
 import type { PushOutcome, PushProgress, PushTarget } from "./types.ts";
@@ -92,20 +93,15 @@ export async function pushImage(opts: PushImageOptions): Promise<PushOutcome> {
   }
 }
 
-/** The layers of the manifest to push that are non-distributable and say where they live. */
+/**
+ * The layers of the manifest to push that are non-distributable and say where they live. The
+ * manifest is `exportManifest`'s: a schema2 or OCI image manifest that was checked when stored,
+ * or one built here.
+ */
 function foreignLayers(manifest: Buffer): Set<Digest> {
-  const out = new Set<Digest>();
-  let doc: unknown;
-  try {
-    doc = JSON.parse(manifest.toString("utf8"));
-  } catch {
-    return out;
-  }
-  const layers = (doc as { layers?: unknown }).layers;
-  if (!Array.isArray(layers)) return out;
-  for (const l of layers as { mediaType?: string; digest?: Digest; urls?: unknown }[]) {
-    const hasUrls = Array.isArray(l?.urls) && l.urls.length > 0;
-    if (hasUrls && l.digest && isNondistributableLayer(l.mediaType)) out.add(l.digest);
-  }
-  return out;
+  const { layers } = JSON.parse(manifest.toString("utf8")) as ImageManifest;
+  const foreign = layers.filter(
+    (l) => (l.urls?.length ?? 0) > 0 && isNondistributableLayer(l.mediaType),
+  );
+  return new Set(foreign.map((l) => l.digest));
 }

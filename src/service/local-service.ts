@@ -48,16 +48,16 @@ import type {
 } from "./types.ts";
 
 /**
- * The in-process `ImageService` of direct mode (and, later, the daemon's own implementation):
- * every operation runs against one `ImageStore`. Safe to share between concurrent calls; the
- * store serialises writes across processes.
- */
-/**
  * How often `remove` and `tag` look the image up again when other processes keep changing it
  * between their lookup and their write.
  */
 const RETRY_ATTEMPTS = 10;
 
+/**
+ * The in-process `ImageService` of direct mode and of the daemon: every operation runs against
+ * one `ImageStore`. Safe to share between concurrent calls; the store serialises writes across
+ * processes.
+ */
 export class LocalImageService implements ImageService {
   readonly #store: ImageStore;
   readonly #registry: RegistrySettings | undefined;
