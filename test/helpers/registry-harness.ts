@@ -46,13 +46,12 @@ export interface RegistryHarness {
     repo: string,
     opts?: { all?: boolean; format?: "v2s1" | "v2s2" | "oci" },
   ): Promise<void>;
-  /** The registry's log (access lines included) so far. */
-  log(): string;
   /**
-   * The log once the registry has written out the requests it answered: it logs a request
-   * after sending the response, so a client can be done before its line is there. Waits until
-   * the file has not grown for a moment. Use it to count or look for requests, and before
-   * taking a `length` mark to slice later lines from.
+   * The registry's log (access lines included) once it has written out the requests it
+   * answered: it logs a request after sending the response, so a client can be done before its
+   * line is there. Waits until the file has not grown for a moment. Use it to count or look for
+   * requests, and before taking a `length` mark to slice later lines from. (There is no
+   * immediate read of the log: it would miss lines.)
    */
   settledLog(): Promise<string>;
   stop(): Promise<void>;
@@ -258,7 +257,6 @@ export async function startRegistry(
         env: { ...process.env, REGISTRY_AUTH_FILE: authFile },
       });
     },
-    log: () => readFileSync(logFile, "utf8"),
     settledLog: () => settledFile(logFile),
     async stop() {
       await tokenServer?.close();
