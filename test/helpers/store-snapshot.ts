@@ -25,29 +25,47 @@ export function snapshotStore(store: ImageStore): {
   };
 }
 
-/** One line per path under `root`, sorted: `path type size [sha256|target]`. */
+/**
+ * One line per path under `root`, sorted: `path type size [sha256|target]`.
+ *
+ * A daemon may still be tidying up while a test looks, so an entry that vanishes between the
+ * directory read and its own read is left out, as it would be from a listing a moment later.
+ */
 export function listTree(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
-    const abs = join(root, rel);
-    for (const name of readdirSync(abs).sort()) {
+    const names = ifPresent(() => readdirSync(join(root, rel)));
+    for (const name of names?.sort() ?? []) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = lstatSync(join(root, r));
-      if (st.isDirectory()) {
-        out.push(`${r}/ dir ${(st.mode & 0o7777).toString(8)}`);
-        walk(r);
-      } else if (st.isSymbolicLink()) {
-        out.push(`${r} symlink -> ${readlinkSync(join(root, r))}`);
-      } else if (st.isFile()) {
-        const hash = createHash("sha256")
-          .update(readFileSync(join(root, r)))
-          .digest("hex");
-        out.push(`${r} file ${(st.mode & 0o7777).toString(8)} ${st.size} ${hash.slice(0, 16)}`);
-      } else {
-        out.push(`${r} special ${st.mode.toString(8)} ${st.rdev}`);
-      }
+      const entry = ifPresent(() => describe(root, r));
+      if (entry === undefined) continue;
+      out.push(entry.line);
+      if (entry.dir) walk(r);
     }
   };
   walk("");
   return out;
+}
+
+function describe(root: string, r: string): { line: string; dir: boolean } {
+  const abs = join(root, r);
+  const st = lstatSync(abs);
+  const mode = (st.mode & 0o7777).toString(8);
+  if (st.isDirectory()) return { line: `${r}/ dir ${mode}`, dir: true };
+  if (st.isSymbolicLink()) return { line: `${r} symlink -> ${readlinkSync(abs)}`, dir: false };
+  if (st.isFile()) {
+    const hash = createHash("sha256").update(readFileSync(abs)).digest("hex");
+    return { line: `${r} file ${mode} ${st.size} ${hash.slice(0, 16)}`, dir: false };
+  }
+  return { line: `${r} special ${st.mode.toString(8)} ${st.rdev}`, dir: false };
+}
+
+/** `read()`, or undefined when the path it reads is gone (ENOENT). */
+function ifPresent<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
 }
