@@ -30,11 +30,12 @@ export function snapshotStore(store: ImageStore): {
  *
  * A daemon may still be tidying up while a test looks, so an entry that vanishes between the
  * directory read and its own read is left out, as it would be from a listing a moment later.
+ * A missing `root` still throws.
  */
 export function listTree(root: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
-    const names = ifPresent(() => readdirSync(join(root, rel)));
+    const names = rel ? ifPresent(() => readdirSync(join(root, rel))) : readdirSync(root);
     for (const name of names?.sort() ?? []) {
       const r = rel ? `${rel}/${name}` : name;
       const entry = ifPresent(() => describe(root, r));
