@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { writeArchive } from "../../test/helpers/archive-writer.ts";
 import { sampleImage } from "../../test/helpers/image-builder.ts";
 import {
+  blobWrites,
   freePort,
   type RegistryHarness,
   type RegistryMode,
@@ -89,12 +90,6 @@ async function skopeoFetch(reg: RegistryHarness, ref: string): Promise<Map<strin
   args.push(`docker://${reg.host}/${ref}`, `dir:${dir}`);
   await exec("skopeo", args);
   return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f))]));
-}
-
-/** Blob uploads the registry saw (session starts and PUTs/PATCHes of blob data). */
-async function blobWrites(reg: RegistryHarness): Promise<number> {
-  return ((await reg.settledLog()).match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? [])
-    .length;
 }
 
 const MODES: RegistryMode[] = ["http", "basic", "tls", "mtls", "token"];

@@ -12,6 +12,7 @@ import { ImageStore } from "../../src/image/image-store.ts";
 import { writeArchive } from "../helpers/archive-writer.ts";
 import { type BuiltImage, sampleImage } from "../helpers/image-builder.ts";
 import {
+  blobWrites,
   freePort,
   type RegistryHarness,
   type RegistryMode,
@@ -69,12 +70,6 @@ function storedFacts(box: Sandbox, id: string) {
   } finally {
     store.close();
   }
-}
-
-/** Blob uploads the registry saw: upload sessions opened and data sent. */
-async function blobWrites(reg: RegistryHarness): Promise<number> {
-  return ((await reg.settledLog()).match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? [])
-    .length;
 }
 
 /** stdout of a successful push: header, one line per layer (any order), the digest line. */

@@ -97,6 +97,12 @@ async function settledFile(file: string): Promise<string> {
   return readFileSync(file, "utf8");
 }
 
+/** Blob uploads `reg` has seen so far: upload sessions opened and blob data sent. */
+export async function blobWrites(reg: RegistryHarness): Promise<number> {
+  const log = await reg.settledLog();
+  return (log.match(/"(POST|PUT|PATCH) \/v2\/[^ "]+\/blobs\/uploads\//g) ?? []).length;
+}
+
 async function waitForPort(port: number, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
